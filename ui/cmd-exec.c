@@ -1,0 +1,233 @@
+/*
+ * rhubarb exec (rexec): run a local command once per selected node, as
+ * pdsh -R exec does ("%n" the node's name, "%i" its control IP, "%c" its
+ * CMC hostname; RHUBARB_NODE in the environment), through the engine: a
+ * run whose plan is one exec step, optionally after a delay step. It is
+ * the smallest complete use of the engine, and a handy tool ("rexec -a --
+ * ping -c1 %i").
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "engine/bus.h"
+#include "engine/loop.h"
+#include "engine/run.h"
+#include "engine/step-delay.h"
+#include "engine/step-exec.h"
+#include "inventory/config.h"
+#include "inventory/inventory.h"
+#include "inventory/nodeset.h"
+#include "ui/cmd.h"
+#include "ui/render.h"
+
+#define CMD_EXEC_DEFAULT_TIMEOUT_MS	60000
+
+enum {
+	CMD_EXEC_DELAY = 256,
+};
+
+static const struct option cmd_exec_options[] = {
+    {"all-nodes", no_argument, NULL, 'a'},
+    {"fanout", required_argument, NULL, 'f'},
+    {"timeout", required_argument, NULL, 't'},
+    {"json", no_argument, NULL, 'j'},
+    {"delay", required_argument, NULL, CMD_EXEC_DELAY},
+    {"verbose", no_argument, NULL, 'v'},
+    {"option", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* A whole-string integer in [min, max]; 0 or -1. */
+static int
+cmd_exec_integer(const char *s, long long min, long long max, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
+		return (-1);
+	*out = v;
+	return (0);
+}
+
+/* Seconds, possibly decimal, to milliseconds; at least 1 ms, at most 1 week. */
+static int
+cmd_exec_seconds(const char *s, uint64_t *ms)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) ||
+	    v * 1000 < 1 || v > 7 * 86400)
+		return (-1);
+	*ms = (uint64_t)(v * 1000 + 0.5);
+	return (0);
+}
+
+static int
+cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct step_delay_conf	 delay_conf;
+	struct step_exec_conf	 exec_conf;
+	struct step_inst	 plan[2];
+	struct run_params	 params;
+	struct render_plain	*plain = NULL;
+	struct render_json	*json_out = NULL;
+	struct nodeset		*set = NULL;
+	struct bus		*bus = NULL;
+	struct run		*run = NULL;
+	char			*err = NULL;
+	long long		 v, fanout = 0, delay = -1;
+	uint64_t		 timeout_ms = CMD_EXEC_DEFAULT_TIMEOUT_MS;
+	size_t			 nsteps = 0, i;
+	int			 ch, all = 0, json = 0, verbose = 0, r, dashes;
+
+	/*
+	 * The command starts after the first "--"; split there ourselves, as
+	 * getopt's permutation would otherwise mix node specs and command.
+	 */
+	for (dashes = 1; dashes < argc; dashes++) {
+		if (strcmp(argv[dashes], "--") == 0)
+			break;
+	}
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(dashes, argv, "af:t:jvo:h", cmd_exec_options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			all = 1;
+			break;
+		case 'f':
+			if (cmd_exec_integer(optarg, 1, 1000000, &v) != 0)
+				return (cmd_usage_error(ctx,
+				    "bad fanout '%s' (1 to 1000000)", optarg));
+			fanout = v;
+			break;
+		case 't':
+			if (cmd_exec_seconds(optarg, &timeout_ms) != 0)
+				return (cmd_usage_error(ctx,
+				    "bad timeout '%s' (seconds, > 0)", optarg));
+			break;
+		case CMD_EXEC_DELAY:
+			if (cmd_exec_integer(optarg, 0, 86400000, &v) != 0)
+				return (cmd_usage_error(ctx,
+				    "bad delay '%s' (milliseconds)", optarg));
+			delay = v;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'o':
+			cmd_add_option(ctx, optarg);
+			break;
+		case 'h':
+			return (cmd_help(ctx));
+		default:
+			if (optopt != 0 && strchr("ftjo", optopt) != NULL)
+				return (cmd_usage_error(ctx,
+				    "option -%c needs a value", optopt));
+			if (optopt > 0 && optopt < 128 && isprint(optopt))
+				return (cmd_usage_error(ctx,
+				    "unknown option '-%c'", optopt));
+			return (cmd_usage_error(ctx, "bad option '%s'",
+			    argv[optind - 1]));
+		}
+	}
+	if (dashes == argc)
+		return (cmd_usage_error(ctx, "no '--' before the command"));
+	if (dashes + 1 == argc)
+		return (cmd_usage_error(ctx, "no command after '--'"));
+
+	if ((r = cmd_select(ctx, all, dashes - optind, argv + optind, 0,
+	    &set)) != 0)
+		return (r);
+	if (fanout == 0)
+		fanout = config_int(ctx->config, CK_NODES_FANOUT);
+
+	if (loop_init(&err) != 0) {
+		cmd_error(ctx, "%s", err);
+		free(err);
+		nodeset_free(set);
+		return (EXIT_FAILED);
+	}
+	/* The renderer shows everything; a log on stderr would repeat it. */
+	if (log_path() == NULL)
+		log_set_stderr_ok(0);
+
+	bus = bus_new();
+	if (json)
+		json_out = render_json_new(bus, stdout);
+	else
+		plain = render_plain_new(bus, stdout,
+		    verbose ? RENDER_PLAIN_DEBUG : 0);
+
+	memset(plan, 0, sizeof plan);
+	if (delay >= 0) {
+		delay_conf.ms = (uint64_t)delay;
+		plan[nsteps].def = &step_delay_def;
+		plan[nsteps++].arg = &delay_conf;
+	}
+	exec_conf.argv = (const char *const *)(argv + dashes + 1);
+	plan[nsteps].def = &step_exec_def;
+	plan[nsteps++].arg = &exec_conf;
+
+	memset(&params, 0, sizeof params);
+	params.what = "exec";
+	params.fanout = (unsigned)fanout;
+	params.timeout_ms = timeout_ms;
+	run = run_new(bus, &params);
+	NODESET_FOREACH(i, set)
+		run_add(run, &ctx->inventory->nodes[i], plan, nsteps);
+
+	run_start(run);
+	if (!run_finished(run))
+		loop_run();
+	/* Broken by a second signal: end what is left without waiting. */
+	if (!run_finished(run))
+		run_abort(run);
+	r = run_exit_code(run);
+
+	run_free(run);
+	loop_free();
+	render_plain_free(plain);
+	render_json_free(json_out);
+	bus_free(bus);
+	nodeset_free(set);
+	return (r);
+}
+
+const struct cmd_entry cmd_exec_entry = {
+	.name = "exec",
+	.usage = "[-ajv] [-f FANOUT] [-t SECONDS] [--delay MS] "
+		 "[-o S.K=V]... NODES... -- COMMAND [ARGS...]",
+	.summary = "run a local command once per node (%n %i %c substituted)",
+	.help =
+	    "  -a, --all-nodes     select testbed.all_scope (or every node)\n"
+	    "  -f, --fanout N      nodes at once (default nodes.fanout)\n"
+	    "  -t, --timeout S     whole run, in seconds (default 60)\n"
+	    "      --delay MS      wait MS milliseconds before the command\n"
+	    "  -j, --json          one JSON object per event and line\n"
+	    "  -v, --verbose       also show debug messages\n"
+	    "  -o, --option S.K=V  override a configuration key\n"
+	    "In COMMAND and ARGS: %n node name, %i control IP, %c CMC "
+	    "hostname, %% a '%'.\n"
+	    "RHUBARB_NODE is set to the node name. Exit 0 if every command "
+	    "exited 0,\n1 if some failed or timed out, 2 for bad usage.\n",
+	.exec = cmd_exec_exec,
+};

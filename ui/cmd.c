@@ -1,0 +1,313 @@
+/*
+ * The command table and what commands share: messages, help, and loading
+ * configuration, inventory and node selections on demand, so that a
+ * command such as "version" or any "--help" touches no file at all.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "inventory/config.h"
+#include "inventory/groups.h"
+#include "inventory/inventory.h"
+#include "inventory/nodeset.h"
+#include "ui/cmd.h"
+
+extern const struct cmd_entry cmd_config_entry;
+extern const struct cmd_entry cmd_exec_entry;
+extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_inventory_entry;
+extern const struct cmd_entry cmd_nodes_entry;
+extern const struct cmd_entry cmd_version_entry;
+
+/* Sorted by name; CMakeLists.txt makes an r<name> link for each. */
+const struct cmd_entry *cmd_table[] = {
+	&cmd_config_entry,
+	&cmd_exec_entry,
+	&cmd_help_entry,
+	&cmd_inventory_entry,
+	&cmd_nodes_entry,
+	&cmd_version_entry,
+	NULL,
+};
+
+static char *cmd_state_path;
+
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	const struct cmd_entry **e;
+
+	for (e = cmd_table; *e != NULL; e++) {
+		if (strcmp((*e)->name, name) == 0)
+			return (*e);
+	}
+	return (NULL);
+}
+
+static void
+cmd_vmessage(struct cmd_ctx *ctx, const char *kind, const char *fmt,
+    va_list ap)
+{
+	char	*msg;
+
+	xvasprintf(&msg, fmt, ap);
+	fprintf(stderr, "%s: %s%s\n", ctx->prog, kind, msg);
+	log_write(*kind == 'w' ? LOG_LEVEL_WARN : LOG_LEVEL_ERROR, "%s: %s",
+	    ctx->prog, msg);
+	free(msg);
+}
+
+void
+cmd_error(struct cmd_ctx *ctx, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	cmd_vmessage(ctx, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+cmd_warn(struct cmd_ctx *ctx, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	cmd_vmessage(ctx, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+int
+cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	cmd_vmessage(ctx, "", fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "usage: %s %s\n", ctx->prog, ctx->entry->usage);
+	return (EXIT_USAGE);
+}
+
+int
+cmd_help(struct cmd_ctx *ctx)
+{
+	const struct cmd_entry *e = ctx->entry;
+
+	printf("usage: %s %s\n%s\n", ctx->prog, e->usage, e->summary);
+	if (e->help != NULL && *e->help != '\0')
+		printf("\n%s", e->help);
+	return (EXIT_OK);
+}
+
+void
+cmd_add_option(struct cmd_ctx *ctx, const char *opt)
+{
+	ctx->options = xreallocarray(ctx->options, ctx->noptions + 1,
+	    sizeof *ctx->options);
+	ctx->options[ctx->noptions++] = xstrdup(opt);
+}
+
+static char *
+cmd_short_hostname(void)
+{
+	char	name[256];
+
+	if (gethostname(name, sizeof name) != 0)
+		return (xstrdup(""));
+	name[sizeof name - 1] = '\0';
+	name[strcspn(name, ".")] = '\0';
+	return (xstrdup(name));
+}
+
+/* mkdir -p for the state directory, mode 0700 for the leaves we make. */
+static int
+cmd_mkdirs(const char *path)
+{
+	char	*copy, *p;
+	int	 r = 0;
+
+	copy = xstrdup(path);
+	for (p = copy + 1; r == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(copy, 0700) != 0 && errno != EEXIST)
+			r = -1;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(copy);
+	return (r);
+}
+
+const char *
+cmd_state_dir(struct cmd_ctx *ctx)
+{
+	const char	*conf = "", *xdg, *home;
+	char		*path;
+
+	if (cmd_state_path != NULL)
+		return (cmd_state_path);
+	if (ctx->config != NULL)
+		conf = config_str(ctx->config, CK_TESTBED_STATE_DIR);
+	if (*conf != '\0')
+		path = xstrdup(conf);
+	else if (geteuid() == 0)
+		path = xstrdup("/var/lib/rhubarb");
+	else if ((xdg = getenv("XDG_STATE_HOME")) != NULL && *xdg == '/')
+		xasprintf(&path, "%s/rhubarb", xdg);
+	else if ((home = getenv("HOME")) != NULL && *home == '/')
+		xasprintf(&path, "%s/.local/state/rhubarb", home);
+	else
+		return (NULL);
+	if (cmd_mkdirs(path) != 0 || access(path, W_OK) != 0) {
+		free(path);
+		return (NULL);
+	}
+	cmd_state_path = path;
+	return (path);
+}
+
+static enum log_level
+cmd_log_level(const char *name)
+{
+	if (strcmp(name, "error") == 0)
+		return (LOG_LEVEL_ERROR);
+	if (strcmp(name, "warn") == 0)
+		return (LOG_LEVEL_WARN);
+	if (strcmp(name, "debug") == 0)
+		return (LOG_LEVEL_DEBUG);
+	return (LOG_LEVEL_INFO);
+}
+
+/* Open the log in the state directory; keep stderr if that fails. */
+static void
+cmd_open_log(struct cmd_ctx *ctx)
+{
+	const char	*dir;
+	char		*path;
+
+	log_set_level(cmd_log_level(config_str(ctx->config,
+	    CK_LOGGING_LEVEL)));
+	if ((dir = cmd_state_dir(ctx)) == NULL)
+		return;
+	xasprintf(&path, "%s/rhubarb.log", dir);
+	if (log_open(path, 1) != 0)
+		cmd_warn(ctx, "%s: %s; logging to stderr", path,
+		    strerror(errno));
+	free(path);
+}
+
+int
+cmd_load_config(struct cmd_ctx *ctx)
+{
+	char	*host, *err = NULL;
+	size_t	 i;
+	int	 r;
+
+	if (ctx->config != NULL)
+		return (0);
+	host = cmd_short_hostname();
+	ctx->config = config_new(host);
+	free(host);
+	r = config_load_standard(ctx->config, getenv("HOME"),
+	    getenv("RHUBARB_CONFIG"), &err);
+	for (i = 0; r == 0 && i < ctx->noptions; i++)
+		r = config_set_option(ctx->config, ctx->options[i], &err);
+	for (i = 0; i < config_warning_count(ctx->config); i++)
+		cmd_warn(ctx, "%s", config_warning(ctx->config, i));
+	if (r != 0) {
+		cmd_error(ctx, "%s", err);
+		free(err);
+		return (EXIT_USAGE);
+	}
+	cmd_open_log(ctx);
+	for (i = 0; i < config_file_count(ctx->config); i++)
+		log_debug("config: read %s", config_file(ctx->config, i));
+	return (0);
+}
+
+int
+cmd_load_inventory(struct cmd_ctx *ctx)
+{
+	const char	*path;
+	char		*err = NULL;
+	int		 r;
+
+	if ((r = cmd_load_config(ctx)) != 0)
+		return (r);
+	if (ctx->inventory != NULL)
+		return (0);
+	path = config_str(ctx->config, CK_TESTBED_INVENTORY_NODES_PATH);
+	if ((ctx->inventory = inventory_load(path, &err)) == NULL) {
+		cmd_error(ctx, "%s", err);
+		free(err);
+		return (EXIT_USAGE);
+	}
+	path = config_str(ctx->config, CK_TESTBED_GROUPS_PATH);
+	if ((ctx->groups = groups_load(path, 1, &err)) == NULL) {
+		cmd_error(ctx, "%s", err);
+		free(err);
+		return (EXIT_USAGE);
+	}
+	return (0);
+}
+
+int
+cmd_select(struct cmd_ctx *ctx, int all_nodes, int argc, char **argv,
+    int allow_empty, struct nodeset **setp)
+{
+	struct nodeset_env	 env;
+	struct nodeset		*set;
+	char			*err = NULL;
+	int			 r;
+
+	*setp = NULL;
+	if ((r = cmd_load_inventory(ctx)) != 0)
+		return (r);
+	env.regularname = config_str(ctx->config, CK_TESTBED_REGULARNAME);
+	env.rebootname = config_str(ctx->config, CK_TESTBED_REBOOTNAME);
+	env.all_scope = config_str(ctx->config, CK_TESTBED_ALL_SCOPE);
+	env.groups = ctx->groups;
+	set = nodeset_new(ctx->inventory);
+	if (nodeset_select(set, &env, all_nodes, argc, argv, getenv("NODES"),
+	    &err) != 0) {
+		cmd_error(ctx, "%s", err);
+		free(err);
+		nodeset_free(set);
+		return (EXIT_USAGE);
+	}
+	if (!allow_empty && nodeset_count(set) == 0) {
+		cmd_error(ctx, "no node selected");
+		nodeset_free(set);
+		return (EXIT_USAGE);
+	}
+	*setp = set;
+	return (0);
+}
+
+void
+cmd_ctx_free(struct cmd_ctx *ctx)
+{
+	size_t	i;
+
+	for (i = 0; i < ctx->noptions; i++)
+		free(ctx->options[i]);
+	free(ctx->options);
+	groups_free(ctx->groups);
+	inventory_free(ctx->inventory);
+	config_free(ctx->config);
+	free(cmd_state_path);
+	cmd_state_path = NULL;
+	log_close();
+}
