@@ -12,37 +12,37 @@
 #include "engine/bus.h"
 
 struct bus_sink {
-	struct bus		*bus;
-	bus_cb			 cb;
-	void			*arg;
-	uint64_t		 since;	/* generation when subscribed */
-	int			 dead;
-	TAILQ_ENTRY(bus_sink)	 entry;
+	struct bus *bus;
+	bus_cb cb;
+	void *arg;
+	uint64_t since; /* generation when subscribed */
+	int dead;
+	TAILQ_ENTRY(bus_sink) entry;
 };
 
 struct bus {
-	TAILQ_HEAD(, bus_sink)	 sinks;
-	uint64_t		 generation;	/* of the latest event */
-	unsigned		 depth;		/* nested dispatches */
-	unsigned		 ndead;
-	void			(*clock)(uint64_t *, uint64_t *, void *);
-	void			*clock_arg;
+	TAILQ_HEAD(, bus_sink) sinks;
+	uint64_t generation; /* of the latest event */
+	unsigned depth;      /* nested dispatches */
+	unsigned ndead;
+	void (*clock)(uint64_t *, uint64_t *, void *);
+	void *clock_arg;
 };
 
 static const char *bus_event_names[] = {
 #define BUS_EVENT_NAME(id, name) [BUS_##id] = name,
-	BUS_EVENTS(BUS_EVENT_NAME)
+    BUS_EVENTS(BUS_EVENT_NAME)
 #undef BUS_EVENT_NAME
 };
 _Static_assert(nitems(bus_event_names) == BUS_EVENT__COUNT,
     "one name per bus event");
 
-static void	bus_reap(struct bus *);
+static void bus_reap(struct bus *);
 
 struct bus *
 bus_new(void)
 {
-	struct bus	*bus;
+	struct bus *bus;
 
 	bus = xcalloc(1, sizeof *bus);
 	TAILQ_INIT(&bus->sinks);
@@ -52,7 +52,7 @@ bus_new(void)
 void
 bus_free(struct bus *bus)
 {
-	struct bus_sink	*s;
+	struct bus_sink *s;
 
 	if (bus == NULL)
 		return;
@@ -67,7 +67,7 @@ bus_free(struct bus *bus)
 struct bus_sink *
 bus_subscribe(struct bus *bus, bus_cb cb, void *arg)
 {
-	struct bus_sink	*s;
+	struct bus_sink *s;
 
 	s = xcalloc(1, sizeof *s);
 	s->bus = bus;
@@ -81,7 +81,7 @@ bus_subscribe(struct bus *bus, bus_cb cb, void *arg)
 void
 bus_unsubscribe(struct bus_sink *s)
 {
-	struct bus	*bus;
+	struct bus *bus;
 
 	if (s == NULL || s->dead)
 		return;
@@ -100,7 +100,7 @@ bus_unsubscribe(struct bus_sink *s)
 static void
 bus_reap(struct bus *bus)
 {
-	struct bus_sink	*s, *s1;
+	struct bus_sink *s, *s1;
 
 	TAILQ_FOREACH_SAFE(s, &bus->sinks, entry, s1) {
 		if (!s->dead)
@@ -114,7 +114,7 @@ bus_reap(struct bus *bus)
 static void
 bus_default_clock(uint64_t *mono, uint64_t *wall, void *arg)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	*mono = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
@@ -133,8 +133,8 @@ bus_set_clock(struct bus *bus, void (*clock)(uint64_t *, uint64_t *, void *),
 void
 bus_publish(struct bus *bus, struct bus_event *ev)
 {
-	struct bus_sink	*s;
-	uint64_t	 generation;
+	struct bus_sink *s;
+	uint64_t generation;
 
 	assert((unsigned)ev->type < BUS_EVENT__COUNT);
 	if (bus->clock != NULL)

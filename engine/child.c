@@ -1,8 +1,8 @@
 /*
  * Child processes. Spawned with posix_spawnp (vfork speed with thousands
- * of nodes); every descriptor we make is close-on-exec, only the dup2'd
- * stdio reaches the child. Pipes are read with plain events into a fixed
- * buffer, so a child printing without newlines cannot grow our memory.
+ * of nodes); every descriptor we make is close-on-exec, and the child gets
+ * only its three stdio descriptors. Pipes are read with plain events into a
+ * fixed buffer, so a child printing without newlines cannot grow our memory.
  *
  * A child struct stays on child_list until its pid is reaped and its pipes
  * are closed; one freed by its owner before that is an orphan: killed,
@@ -32,56 +32,56 @@ extern char **environ;
 struct child;
 
 struct child_stream {
-	struct child	*c;
-	int		 fd;		/* -1 once closed */
-	int		 is_stderr;
-	struct event	*ev;
-	size_t		 len;
-	char		 buf[CHILD_LINE_MAX + 1];	/* + NUL */
+	struct child *c;
+	int fd; /* -1 once closed */
+	int is_stderr;
+	struct event *ev;
+	size_t len;
+	char buf[CHILD_LINE_MAX + 1]; /* + NUL */
 };
 
 /* What the timer is waiting for. */
 enum child_timer {
 	CHILD_TIMER_NONE,
-	CHILD_TIMER_DRAIN,	/* exited; pipes still open */
-	CHILD_TIMER_TERM,	/* SIGTERM sent; SIGKILL next */
-	CHILD_TIMER_KILL,	/* SIGKILL sent; close pipes next */
+	CHILD_TIMER_DRAIN, /* exited; pipes still open */
+	CHILD_TIMER_TERM,  /* SIGTERM sent; SIGKILL next */
+	CHILD_TIMER_KILL,  /* SIGKILL sent; close pipes next */
 };
 
 struct child {
-	pid_t			 pid;
-	int			 exited;	/* reaped */
-	int			 status;
-	int			 done;		/* done_cb called */
-	int			 dead;		/* freed by its owner */
-	int			 killing;
-	int			 detached;	/* outlived the loop */
-	enum child_timer	 timer_for;
-	struct event		*timer;
-	struct child_stream	 out;
-	struct child_stream	 err;
-	child_line_cb		 line_cb;
-	child_done_cb		 done_cb;
-	void			*arg;
-	TAILQ_ENTRY(child)	 entry;
+	pid_t pid;
+	int exited; /* reaped */
+	int status;
+	int done; /* done_cb called */
+	int dead; /* freed by its owner */
+	int killing;
+	int detached; /* outlived the loop */
+	enum child_timer timer_for;
+	struct event *timer;
+	struct child_stream out;
+	struct child_stream err;
+	child_line_cb line_cb;
+	child_done_cb done_cb;
+	void *arg;
+	TAILQ_ENTRY(child) entry;
 };
 
 static TAILQ_HEAD(, child) child_list = TAILQ_HEAD_INITIALIZER(child_list);
 
-static void	child_read_cb(evutil_socket_t, short, void *);
-static void	child_timer_cb(evutil_socket_t, short, void *);
-static void	child_check_complete(struct child *);
-static void	child_close_stream(struct child_stream *);
-static void	child_signal(struct child *, int);
-static void	child_destroy(void *);
+static void child_read_cb(evutil_socket_t, short, void *);
+static void child_timer_cb(evutil_socket_t, short, void *);
+static void child_check_complete(struct child *);
+static void child_close_stream(struct child_stream *);
+static void child_signal(struct child *, int);
+static void child_destroy(void *);
 
 /* Build environ plus env_add, with env_add winning. */
 static char **
 child_environ(char *const *env_add)
 {
-	char	**envp;
-	size_t	  n = 0, nadd = 0, i, j, k;
-	int	  replaced;
+	char **envp;
+	size_t n = 0, nadd = 0, i, j, k;
+	int replaced;
 
 	while (environ[n] != NULL)
 		n++;
@@ -115,8 +115,8 @@ child_stream_open(struct child *c, struct child_stream *s, int fd,
 	s->len = 0;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		return (-1);
-	s->ev = event_new(loop_base(), fd, EV_READ | EV_PERSIST,
-	    child_read_cb, s);
+	s->ev =
+	    event_new(loop_base(), fd, EV_READ | EV_PERSIST, child_read_cb, s);
 	if (s->ev == NULL || event_add(s->ev, NULL) != 0)
 		return (-1);
 	return (0);
@@ -126,34 +126,40 @@ struct child *
 child_start(char *const *argv, char *const *env_add, child_line_cb line_cb,
     child_done_cb done_cb, void *arg, char **errp)
 {
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 attr;
-	struct child			*c;
-	sigset_t			 set;
-	char				**envp;
-	int				 outp[2] = { -1, -1 };
-	int				 errp2[2] = { -1, -1 };
-	int				 r;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	struct child *c;
+	sigset_t set;
+	char **envp;
+	int outpipe[2] = {-1, -1};
+	int errpipe[2] = {-1, -1};
+	int r;
 
 	*errp = NULL;
 	assert(argv != NULL && argv[0] != NULL);
-	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp2, O_CLOEXEC) != 0) {
+	if (pipe2(outpipe, O_CLOEXEC) != 0 || pipe2(errpipe, O_CLOEXEC) != 0) {
 		xasprintf(errp, "pipe: %s", strerror(errno));
 		goto fail;
 	}
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, errp2[1], 2);
+	posix_spawn_file_actions_adddup2(&fa, outpipe[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, errpipe[1], 2);
+	/*
+	 * Nothing else: not a descriptor someone opened without O_CLOEXEC
+	 * (the log file), nor one we inherited (glibc >= 2.34).
+	 */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&attr);
 	/*
 	 * Own process group (so kill reaches grandchildren, and ^C on the
 	 * terminal reaches only us); default dispositions, since the loop
 	 * ignores SIGPIPE and ignored signals survive exec; empty mask.
 	 */
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setflags(&attr,
+	    POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+		POSIX_SPAWN_SETSIGMASK);
 	posix_spawnattr_setpgroup(&attr, 0);
 	sigfillset(&set);
 	posix_spawnattr_setsigdefault(&attr, &set);
@@ -172,9 +178,9 @@ child_start(char *const *argv, char *const *env_add, child_line_cb line_cb,
 		free(c);
 		goto fail;
 	}
-	close(outp[1]);
-	close(errp2[1]);
-	outp[1] = errp2[1] = -1;
+	close(outpipe[1]);
+	close(errpipe[1]);
+	outpipe[1] = errpipe[1] = -1;
 
 	c->line_cb = line_cb;
 	c->done_cb = done_cb;
@@ -182,15 +188,14 @@ child_start(char *const *argv, char *const *env_add, child_line_cb line_cb,
 	TAILQ_INSERT_TAIL(&child_list, c, entry);
 	c->timer = evtimer_new(loop_base(), child_timer_cb, c);
 	if (c->timer == NULL ||
-	    child_stream_open(c, &c->out, outp[0], 0) != 0 ||
-	    child_stream_open(c, &c->err, errp2[0], 1) != 0) {
+	    child_stream_open(c, &c->out, outpipe[0], 0) != 0 ||
+	    child_stream_open(c, &c->err, errpipe[0], 1) != 0) {
 		/* Only resource exhaustion gets here; the pid is reaped. */
 		if (c->out.fd == -1)
-			close(outp[0]);
+			close(outpipe[0]);
 		if (c->err.fd == -1)
-			close(errp2[0]);
-		xasprintf(errp, "cannot watch '%s': out of resources",
-		    argv[0]);
+			close(errpipe[0]);
+		xasprintf(errp, "cannot watch '%s': out of resources", argv[0]);
 		child_free(c);
 		return (NULL);
 	}
@@ -198,14 +203,14 @@ child_start(char *const *argv, char *const *env_add, child_line_cb line_cb,
 	return (c);
 
 fail:
-	if (outp[0] != -1)
-		close(outp[0]);
-	if (outp[1] != -1)
-		close(outp[1]);
-	if (errp2[0] != -1)
-		close(errp2[0]);
-	if (errp2[1] != -1)
-		close(errp2[1]);
+	if (outpipe[0] != -1)
+		close(outpipe[0]);
+	if (outpipe[1] != -1)
+		close(outpipe[1]);
+	if (errpipe[0] != -1)
+		close(errpipe[0]);
+	if (errpipe[1] != -1)
+		close(errpipe[1]);
 	return (NULL);
 }
 
@@ -226,7 +231,7 @@ child_signal(struct child *c, int sig)
 static void
 child_arm(struct child *c, enum child_timer what, uint64_t ms)
 {
-	struct timeval	tv;
+	struct timeval tv;
 
 	c->timer_for = what;
 	loop_ms_to_timeval(ms, &tv);
@@ -248,7 +253,7 @@ child_kill(struct child *c)
 static void
 child_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct child	*c = arg;
+	struct child *c = arg;
 
 	switch (c->timer_for) {
 	case CHILD_TIMER_TERM:
@@ -290,7 +295,7 @@ child_close_stream(struct child_stream *s)
 static int
 child_emit(struct child_stream *s, char *line, size_t len)
 {
-	struct child	*c = s->c;
+	struct child *c = s->c;
 
 	line[len] = '\0';
 	if (len > 0 && line[len - 1] == '\r')
@@ -306,11 +311,11 @@ child_emit(struct child_stream *s, char *line, size_t len)
 static void
 child_read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct child_stream	*s = arg;
-	struct child		*c = s->c;
-	char			*start, *nl;
-	ssize_t			 n;
-	size_t			 left;
+	struct child_stream *s = arg;
+	struct child *c = s->c;
+	char *start, *nl;
+	ssize_t n;
+	size_t left;
 
 	n = read(s->fd, s->buf + s->len, CHILD_LINE_MAX - s->len);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -370,7 +375,7 @@ child_check_complete(struct child *c)
 void
 child_reaped(pid_t pid, int status)
 {
-	struct child	*c;
+	struct child *c;
 
 	TAILQ_FOREACH(c, &child_list, entry) {
 		if (c->pid == pid && !c->exited)
@@ -394,7 +399,7 @@ child_reaped(pid_t pid, int status)
 static void
 child_destroy(void *arg)
 {
-	struct child	*c = arg;
+	struct child *c = arg;
 
 	free(c);
 }
@@ -428,8 +433,8 @@ child_free(struct child *c)
 size_t
 child_count(void)
 {
-	struct child	*c;
-	size_t		 n = 0;
+	struct child *c;
+	size_t n = 0;
 
 	TAILQ_FOREACH(c, &child_list, entry)
 		n++;
@@ -439,15 +444,15 @@ child_count(void)
 void
 child_shutdown(void)
 {
-	struct child	*c;
-	int		 status;
+	struct child *c;
+	int status;
 
 	while ((c = TAILQ_FIRST(&child_list)) != NULL) {
 		TAILQ_REMOVE(&child_list, c, entry);
 		if (!c->exited) {
 			child_signal(c, SIGKILL);
-			while (waitpid(c->pid, &status, 0) == -1 &&
-			    errno == EINTR)
+			while (
+			    waitpid(c->pid, &status, 0) == -1 && errno == EINTR)
 				;
 		}
 		if (c->dead) {
@@ -471,8 +476,8 @@ child_shutdown(void)
 char *
 child_status_string(int status)
 {
-	const char	*name;
-	char		*s;
+	const char *name;
+	char *s;
 
 	if (WIFEXITED(status))
 		xasprintf(&s, "exit %d", WEXITSTATUS(status));

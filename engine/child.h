@@ -18,16 +18,16 @@
 
 #include <stddef.h>
 
-#define CHILD_LINE_MAX		1024
-#define CHILD_DRAIN_MS		1000
-#define CHILD_KILL_GRACE_MS	2000
-#define CHILD_KILL_FORCE_MS	1000
+#define CHILD_LINE_MAX      1024
+#define CHILD_DRAIN_MS      1000
+#define CHILD_KILL_GRACE_MS 2000
+#define CHILD_KILL_FORCE_MS 1000
 
 struct child;
 
 /* One line (without its newline) from stdout, or stderr if is_stderr. */
-typedef void (*child_line_cb)(struct child *, int is_stderr,
-    const char *line, void *arg);
+typedef void (
+    *child_line_cb)(struct child *, int is_stderr, const char *line, void *arg);
 /* Complete; status as from waitpid. The last callback of a child. */
 typedef void (*child_done_cb)(struct child *, int status, void *arg);
 
@@ -37,27 +37,27 @@ typedef void (*child_done_cb)(struct child *, int status, void *arg);
  * may be NULL). Returns NULL with *errp set if it cannot run. Callbacks
  * never happen before child_start returns.
  */
-struct child	*child_start(char *const *argv, char *const *env_add,
-		    child_line_cb, child_done_cb, void *arg, char **errp);
+struct child *child_start(char *const *argv, char *const *env_add,
+    child_line_cb, child_done_cb, void *arg, char **errp);
 /* Ask the child to stop (see above); done_cb still comes. */
-void		 child_kill(struct child *);
+void child_kill(struct child *);
 /*
  * No more callbacks; the memory goes on the next loop turn, so this is
  * safe inside the child's own callbacks. A child still running is killed
  * (SIGKILL) and reaped later.
  */
-void		 child_free(struct child *);
-pid_t		 child_pid(const struct child *);
+void child_free(struct child *);
+pid_t child_pid(const struct child *);
 
 /* "exit 3" or "killed by SIGTERM" (allocated). */
-char		*child_status_string(int status);
+char *child_status_string(int status);
 
 /* Children not yet reaped or with pipes still open (tests). */
-size_t		 child_count(void);
+size_t child_count(void);
 
 /* For loop.c: a child process was reaped. */
-void		 child_reaped(pid_t, int status);
+void child_reaped(pid_t, int status);
 /* For loop.c: kill and reap whatever is left, blocking (SIGKILL). */
-void		 child_shutdown(void);
+void child_shutdown(void);
 
 #endif

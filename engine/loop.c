@@ -23,31 +23,31 @@
 #include "engine/loop.h"
 
 struct loop_deferred {
-	void				(*fn)(void *);
-	void				*arg;
-	TAILQ_ENTRY(loop_deferred)	 entry;
+	void (*fn)(void *);
+	void *arg;
+	TAILQ_ENTRY(loop_deferred) entry;
 };
 TAILQ_HEAD(loop_deferred_list, loop_deferred);
 
 static struct {
-	struct event_base		*base;
-	struct event			*ev_int;
-	struct event			*ev_term;
-	struct event			*ev_chld;
-	struct event			*ev_defer;
-	struct loop_deferred_list	 deferred;
-	void				(*interrupt_fn)(int, void *);
-	void				*interrupt_arg;
-	unsigned			 interrupts;
-	int				 broken_by;
-	struct sigaction		 old_pipe;
+	struct event_base *base;
+	struct event *ev_int;
+	struct event *ev_term;
+	struct event *ev_chld;
+	struct event *ev_defer;
+	struct loop_deferred_list deferred;
+	void (*interrupt_fn)(int, void *);
+	void *interrupt_arg;
+	unsigned interrupts;
+	int broken_by;
+	struct sigaction old_pipe;
 } loop;
 
-static void	loop_signal_cb(evutil_socket_t, short, void *);
-static void	loop_sigchld_cb(evutil_socket_t, short, void *);
-static void	loop_defer_cb(evutil_socket_t, short, void *);
-static void	loop_event_log(int, const char *);
-static void	loop_event_fatal(int);
+static void loop_signal_cb(evutil_socket_t, short, void *);
+static void loop_sigchld_cb(evutil_socket_t, short, void *);
+static void loop_defer_cb(evutil_socket_t, short, void *);
+static void loop_event_log(int, const char *);
+static void loop_event_fatal(int);
 
 /* libevent's own messages go to our log. */
 static void
@@ -80,8 +80,8 @@ loop_event_fatal(int err)
 int
 loop_init(char **errp)
 {
-	struct event_config	*cfg;
-	struct sigaction	 sa;
+	struct event_config *cfg;
+	struct sigaction sa;
 
 	assert(loop.base == NULL);
 	*errp = NULL;
@@ -105,6 +105,15 @@ loop_init(char **errp)
 		*errp = xstrdup("cannot create the event loop");
 		return (-1);
 	}
+	/*
+	 * A peer closing a socket or pipe must be an error on write, not the
+	 * death of the process. Children get the default back (child.c).
+	 */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPIPE, &sa, &loop.old_pipe);
+
 	TAILQ_INIT(&loop.deferred);
 	loop.interrupts = 0;
 	loop.broken_by = 0;
@@ -123,15 +132,6 @@ loop_init(char **errp)
 		loop_free();
 		return (-1);
 	}
-
-	/*
-	 * A peer closing a socket or pipe must be an error on write, not the
-	 * death of the process. Children get the default back (child.c).
-	 */
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_IGN;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGPIPE, &sa, &loop.old_pipe);
 	return (0);
 }
 
@@ -189,7 +189,7 @@ loop_exit(void)
 uint64_t
 loop_now_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
@@ -205,8 +205,8 @@ loop_ms_to_timeval(uint64_t ms, struct timeval *tv)
 void
 loop_defer(void (*fn)(void *), void *arg)
 {
-	struct loop_deferred	*d;
-	struct timeval		 tv = { 0, 0 };
+	struct loop_deferred *d;
+	struct timeval tv = {0, 0};
 
 	assert(loop.base != NULL);
 	d = xcalloc(1, sizeof *d);
@@ -224,8 +224,8 @@ loop_defer(void (*fn)(void *), void *arg)
 static void
 loop_defer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct loop_deferred_list	 now;
-	struct loop_deferred		*d;
+	struct loop_deferred_list now;
+	struct loop_deferred *d;
 
 	TAILQ_INIT(&now);
 	TAILQ_CONCAT(&now, &loop.deferred, entry);
@@ -258,6 +258,15 @@ loop_set_interrupt(void (*fn)(int, void *), void *arg)
 	loop.interrupt_arg = arg;
 }
 
+void
+loop_clear_interrupt(void (*fn)(int, void *), void *arg)
+{
+	if (loop.interrupt_fn == fn && loop.interrupt_arg == arg) {
+		loop.interrupt_fn = NULL;
+		loop.interrupt_arg = NULL;
+	}
+}
+
 unsigned
 loop_interrupts(void)
 {
@@ -286,8 +295,8 @@ loop_signal_cb(evutil_socket_t sig, short what, void *arg)
 static void
 loop_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 {
-	pid_t	pid;
-	int	status;
+	pid_t pid;
+	int status;
 
 	for (;;) {
 		pid = waitpid(-1, &status, WNOHANG);

@@ -19,7 +19,7 @@
 
 static const char *node_state_names[] = {
 #define NODE_STATE_NAME(id, name) [NODE_##id] = name,
-	NODE_STATES(NODE_STATE_NAME)
+    NODE_STATES(NODE_STATE_NAME)
 #undef NODE_STATE_NAME
 };
 _Static_assert(nitems(node_state_names) == NODE_STATE__COUNT,
@@ -27,7 +27,7 @@ _Static_assert(nitems(node_state_names) == NODE_STATE__COUNT,
 
 static const char *node_outcome_names[] = {
 #define NODE_OUTCOME_NAME(id, name) [NODE_OUT_##id] = name,
-	NODE_OUTCOMES(NODE_OUTCOME_NAME)
+    NODE_OUTCOMES(NODE_OUTCOME_NAME)
 #undef NODE_OUTCOME_NAME
 };
 _Static_assert(nitems(node_outcome_names) == NODE_OUT__COUNT,
@@ -58,7 +58,7 @@ struct node *
 node_new(struct run *run, struct bus *bus, const struct inv_node *inv,
     void (*deadline_cb)(int, short, void *))
 {
-	struct node	*n;
+	struct node *n;
 
 	n = xcalloc(1, sizeof *n);
 	n->inv = inv;
@@ -96,11 +96,11 @@ node_name(const struct node *n)
 void
 node_set_state(struct node *n, enum node_state state, const char *fmt, ...)
 {
-	struct bus_event	 ev;
-	enum node_state		 old = n->state;
-	va_list			 ap;
-	char			*why = NULL;
-	const char		*step = NULL;
+	struct bus_event ev;
+	enum node_state old = n->state;
+	va_list ap;
+	char *why = NULL;
+	const char *step = NULL;
 
 	assert(NODE_STATE_VALID(state));
 	assert(node_transition_ok(old, state));
@@ -142,7 +142,7 @@ void
 node_set_outcome(struct node *n, enum node_outcome outcome, const char *fmt,
     ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	assert(NODE_OUTCOME_VALID(outcome));
 	assert(n->state != NODE_DONE);
@@ -159,7 +159,7 @@ node_set_outcome(struct node *n, enum node_outcome outcome, const char *fmt,
 void
 node_arm_deadline(struct node *n, uint64_t ms)
 {
-	struct timeval	tv;
+	struct timeval tv;
 
 	loop_ms_to_timeval(ms, &tv);
 	evtimer_add(n->deadline, &tv);
@@ -174,9 +174,9 @@ node_clear_deadline(struct node *n)
 void
 node_message(struct node *n, enum log_level level, const char *fmt, ...)
 {
-	struct bus_event	 ev;
-	va_list			 ap;
-	char			*text;
+	struct bus_event ev;
+	va_list ap;
+	char *text;
 
 	va_start(ap, fmt);
 	xvasprintf(&text, fmt, ap);
@@ -196,8 +196,8 @@ node_message(struct node *n, enum log_level level, const char *fmt, ...)
 void
 node_output(struct node *n, int is_stderr, const char *line)
 {
-	struct bus_event	ev;
-	enum bus_source		source;
+	struct bus_event ev;
+	enum bus_source source;
 
 	source = is_stderr ? BUS_SOURCE_STDERR : BUS_SOURCE_STDOUT;
 	log_info("%s: %s: %s", node_name(n), bus_source_name(source), line);
@@ -213,7 +213,7 @@ node_output(struct node *n, int is_stderr, const char *line)
 void
 node_progress(struct node *n, int percent, uint64_t bytes, double rate)
 {
-	struct bus_event	ev;
+	struct bus_event ev;
 
 	memset(&ev, 0, sizeof ev);
 	ev.type = BUS_NODE_PROGRESS;
@@ -241,7 +241,7 @@ node_outcome_name(enum node_outcome outcome)
 enum node_outcome
 node_outcome_lookup(const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < nitems(node_outcome_names); i++) {
 		if (strcmp(node_outcome_names[i], name) == 0)

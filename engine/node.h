@@ -25,18 +25,15 @@ struct run;
 struct step_inst;
 
 /* X(ID, name). Ordered: a node only moves down this list. */
-#define NODE_STATES(X)                                                    \
-	X(NEW, "new")		/* created, run not started */            \
-	X(QUEUED, "queued")	/* waiting for a fan-out slot */          \
-	X(RUNNING, "running")	/* in a step */                           \
-	X(STOPPING, "stopping")	/* cancelled, waiting for step cleanup */ \
-	X(DONE, "done")		/* ended; the outcome says how */
+#define NODE_STATES(X)                                                         \
+	X(NEW, "new")           /* created, run not started */                 \
+	X(QUEUED, "queued")     /* waiting for a fan-out slot */               \
+	X(RUNNING, "running")   /* in a step */                                \
+	X(STOPPING, "stopping") /* cancelled, waiting for step cleanup */      \
+	X(DONE, "done")         /* ended; the outcome says how */
 
 #define NODE_STATE_ENUM(id, name) NODE_##id,
-enum node_state {
-	NODE_STATES(NODE_STATE_ENUM)
-	NODE_STATE__COUNT
-};
+enum node_state { NODE_STATES(NODE_STATE_ENUM) NODE_STATE__COUNT };
 #undef NODE_STATE_ENUM
 #define NODE_STATE_VALID(s) ((unsigned)(s) < NODE_STATE__COUNT)
 
@@ -46,81 +43,77 @@ enum node_state {
  * renderers and exit codes never parse strings. Later plans add theirs
  * here (power-failed, telnet-timeout, frisbee-failed, ssh-timeout, ...).
  */
-#define NODE_OUTCOMES(X)                                          \
-	X(NONE, "none")			/* not ended yet */       \
-	X(OK, "ok")                                               \
-	X(FAILED, "failed")		/* a step failed */       \
-	X(TIMEOUT, "timeout")		/* a deadline passed */   \
-	X(CANCELLED, "cancelled")	/* interrupted */         \
-	X(CHILD_FAILED, "child-failed")	/* a command exited != 0 */
+#define NODE_OUTCOMES(X)                                                       \
+	X(NONE, "none") /* not ended yet */                                    \
+	X(OK, "ok")                                                            \
+	X(FAILED, "failed")             /* a step failed */                    \
+	X(TIMEOUT, "timeout")           /* a deadline passed */                \
+	X(CANCELLED, "cancelled")       /* interrupted */                      \
+	X(CHILD_FAILED, "child-failed") /* a command exited != 0 */
 
 #define NODE_OUTCOME_ENUM(id, name) NODE_OUT_##id,
-enum node_outcome {
-	NODE_OUTCOMES(NODE_OUTCOME_ENUM)
-	NODE_OUT__COUNT
-};
+enum node_outcome { NODE_OUTCOMES(NODE_OUTCOME_ENUM) NODE_OUT__COUNT };
 #undef NODE_OUTCOME_ENUM
 #define NODE_OUTCOME_VALID(o) ((unsigned)(o) < NODE_OUT__COUNT)
 
 struct node {
-	const struct inv_node	*inv;		/* borrowed from the inventory */
-	struct run		*run;		/* owner */
-	struct bus		*bus;		/* where changes are published */
-	enum node_state		 state;
-	enum node_outcome	 outcome;
-	char			*why;		/* outcome detail, or NULL */
+	const struct inv_node *inv; /* borrowed from the inventory */
+	struct run *run;            /* owner */
+	struct bus *bus;            /* where changes are published */
+	enum node_state state;
+	enum node_outcome outcome;
+	char *why; /* outcome detail, or NULL */
 
-	struct event		*deadline;	/* the waiting step's evtimer */
-	int			 deadline_run;	/* armed for the run's timeout */
-	enum node_outcome	 stop_outcome;	/* asked to stop, or NONE */
-	char			*stop_why;
-	uint64_t		 started_ms;	/* monotonic, when running */
-	uint64_t		 ended_ms;
+	struct event *deadline;         /* the waiting step's evtimer */
+	int deadline_run;               /* armed for the run's timeout */
+	enum node_outcome stop_outcome; /* asked to stop, or NONE */
+	char *stop_why;
+	uint64_t started_ms; /* monotonic, when running */
+	uint64_t ended_ms;
 
-	const struct step_inst	*plan;		/* borrowed, nsteps long */
-	size_t			 nsteps;
-	size_t			 step;		/* current step index */
-	void			*step_data;	/* the current step's own */
-	int			 in_step;	/* its start/cancel is running */
-	int			 step_live;	/* started, not yet cleared */
+	const struct step_inst *plan; /* borrowed, nsteps long */
+	size_t nsteps;
+	size_t step;     /* current step index */
+	void *step_data; /* the current step's own */
+	int in_step;     /* its start/cancel is running */
+	int step_live;   /* started, not yet cleared */
 
-	TAILQ_ENTRY(node)	 queue_entry;	/* run's fan-out queue */
+	TAILQ_ENTRY(node) queue_entry; /* run's fan-out queue */
 };
 
 /*
  * A node for inv, owned by run, with a deadline timer that calls
  * deadline_cb(fd, what, node).
  */
-struct node	*node_new(struct run *, struct bus *, const struct inv_node *,
-		    void (*deadline_cb)(int, short, void *));
-void		 node_free(struct node *);
-const char	*node_name(const struct node *);
+struct node *node_new(struct run *, struct bus *, const struct inv_node *,
+    void (*deadline_cb)(int, short, void *));
+void node_free(struct node *);
+const char *node_name(const struct node *);
 
 /* The only writer of n->state. why may be NULL. */
-void		 node_set_state(struct node *, enum node_state,
-		    const char *why, ...) printflike(3, 4);
+void node_set_state(struct node *, enum node_state, const char *why, ...)
+    printflike(3, 4);
 /* Record how the node ends (kept until node_set_state(NODE_DONE)). */
-void		 node_set_outcome(struct node *, enum node_outcome,
-		    const char *why, ...) printflike(3, 4);
+void node_set_outcome(struct node *, enum node_outcome, const char *why, ...)
+    printflike(3, 4);
 
 /* Arm (replacing) or clear the node's deadline timer. */
-void		 node_arm_deadline(struct node *, uint64_t ms);
-void		 node_clear_deadline(struct node *);
+void node_arm_deadline(struct node *, uint64_t ms);
+void node_clear_deadline(struct node *);
 
 /* Log a line about the node and publish it as node-message. */
-void		 node_message(struct node *, enum log_level, const char *, ...)
-		    printflike(3, 4);
+void node_message(struct node *, enum log_level, const char *, ...)
+    printflike(3, 4);
 /*
  * A line a child wrote on its standard output (or error, if is_stderr):
  * logged and published as node-message.
  */
-void		 node_output(struct node *, int is_stderr, const char *line);
+void node_output(struct node *, int is_stderr, const char *line);
 /* Publish node-progress. percent -1, bytes 0 and rate < 0 mean unknown. */
-void		 node_progress(struct node *, int percent, uint64_t bytes,
-		    double rate);
+void node_progress(struct node *, int percent, uint64_t bytes, double rate);
 
-const char	*node_state_name(enum node_state);
-const char	*node_outcome_name(enum node_outcome);
+const char *node_state_name(enum node_state);
+const char *node_outcome_name(enum node_outcome);
 /* By name, or NODE_OUT__COUNT if unknown. */
 enum node_outcome node_outcome_lookup(const char *);
 

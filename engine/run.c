@@ -29,52 +29,54 @@
 
 /* A plan copied at run_add, so teardown never reads the caller's. */
 struct run_plan {
-	struct step_inst	*copy;
-	size_t			 nsteps;
+	struct step_inst *copy;
+	size_t nsteps;
 };
 
 struct run {
-	struct bus		*bus;
-	char			*what;
-	unsigned		 fanout;
-	uint64_t		 timeout_ms;
-	void			(*done_cb)(struct run *, void *);
-	void			*done_arg;
+	struct bus *bus;
+	char *what;
+	unsigned fanout;
+	uint64_t timeout_ms;
+	void (*done_cb)(struct run *, void *);
+	void *done_arg;
+	void *data;
 
-	struct node		**nodes;
-	const char		**names;
-	struct run_plan		*plans;		/* copies, see run_add */
-	size_t			 nplans;
-	size_t			 nnodes;
-	TAILQ_HEAD(, node)	 queue;		/* waiting for a slot */
-	unsigned		 active;	/* running or stopping */
-	size_t			 ndone;
+	struct node **nodes;
+	const char **names;
+	struct run_plan *plans; /* copies, see run_add */
+	size_t nplans;
+	size_t nnodes;
+	TAILQ_HEAD(, node) queue; /* waiting for a slot */
+	unsigned active;          /* running or stopping */
+	size_t ndone;
 
-	struct event		*timer;		/* the run's timeout */
-	uint64_t		 deadline_ms;	/* monotonic */
+	struct event *timer;  /* the run's timeout */
+	uint64_t deadline_ms; /* monotonic */
 
-	int			 started;
-	int			 stopping;	/* start nothing new */
-	int			 finished;
-	int			 freed;
-	int			 pumping;
-	int			 interrupted;
-	int			 has_interrupt;	/* loop_set_interrupt is us */
+	int started;
+	int stopping; /* start nothing new */
+	int finished;
+	int freed;
+	int pumping; /* depth: no pump (nor end) inside */
+	int interrupted;
+	int has_interrupt; /* loop_set_interrupt is us */
 };
 
-static void	run_pump(struct run *);
-static void	run_node_start(struct run *, struct node *);
-static void	run_node_advance(struct run *, struct node *);
-static void	run_node_stop(struct run *, struct node *, enum node_outcome,
-		    const char *);
-static void	run_node_stop_step(struct run *, struct node *);
-static void	run_node_end(struct run *, struct node *);
-static void	run_step_clear(struct node *);
-static void	run_deadline_cb(int, short, void *);
-static void	run_timeout_cb(evutil_socket_t, short, void *);
-static void	run_interrupt_cb(int, void *);
-static void	run_finish(struct run *);
-static void	run_destroy(void *);
+static void run_pump(struct run *);
+static void run_node_start(struct run *, struct node *);
+static void run_node_advance(struct run *, struct node *);
+static void run_node_stop(struct run *, struct node *, enum node_outcome,
+    const char *);
+static void run_node_stop_step(struct run *, struct node *);
+static void run_node_end(struct run *, struct node *);
+static void run_step_clear(struct node *);
+static void run_deadline_cb(int, short, void *);
+static void run_timeout(struct run *);
+static void run_timeout_cb(evutil_socket_t, short, void *);
+static void run_interrupt_cb(int, void *);
+static void run_finish(struct run *);
+static void run_destroy(void *);
 
 /* "200ms", "60s", "1.5s". */
 static const char *
@@ -98,7 +100,7 @@ run_step_name(const struct node *n)
 struct run *
 run_new(struct bus *bus, const struct run_params *params)
 {
-	struct run	*r;
+	struct run *r;
 
 	/* Every wait has a deadline: a run without one is a bug. */
 	assert(params->fanout >= 1);
@@ -111,6 +113,7 @@ run_new(struct bus *bus, const struct run_params *params)
 	r->timeout_ms = params->timeout_ms;
 	r->done_cb = params->done;
 	r->done_arg = params->done_arg;
+	r->data = params->data;
 	TAILQ_INIT(&r->queue);
 	if ((r->timer = evtimer_new(loop_base(), run_timeout_cb, r)) == NULL) {
 		log_error("%s: evtimer_new failed", __func__);
@@ -124,7 +127,7 @@ static int
 run_plan_same(const struct run_plan *p, const struct step_inst *plan,
     size_t nsteps)
 {
-	size_t	i;
+	size_t i;
 
 	if (p->nsteps != nsteps)
 		return (0);
@@ -138,20 +141,20 @@ run_plan_same(const struct run_plan *p, const struct step_inst *plan,
 }
 
 struct node *
-run_add(struct run *r, const struct inv_node *inv,
-    const struct step_inst *plan, size_t nsteps)
+run_add(struct run *r, const struct inv_node *inv, const struct step_inst *plan,
+    size_t nsteps)
 {
-	struct node	*n;
-	struct run_plan	*p = NULL;
+	struct node *n;
+	struct run_plan *p = NULL;
 
 	assert(!r->started);
 	/* Nodes usually share one plan: compare with the latest copy. */
-	if (r->nplans > 0 && run_plan_same(&r->plans[r->nplans - 1], plan,
-	    nsteps))
+	if (r->nplans > 0 &&
+	    run_plan_same(&r->plans[r->nplans - 1], plan, nsteps))
 		p = &r->plans[r->nplans - 1];
 	else {
-		r->plans = xreallocarray(r->plans, r->nplans + 1,
-		    sizeof *r->plans);
+		r->plans =
+		    xreallocarray(r->plans, r->nplans + 1, sizeof *r->plans);
 		p = &r->plans[r->nplans++];
 		p->nsteps = nsteps;
 		p->copy = xcalloc(nsteps + 1, sizeof *p->copy);
@@ -169,10 +172,10 @@ run_add(struct run *r, const struct inv_node *inv,
 void
 run_start(struct run *r)
 {
-	struct bus_event	 ev;
-	struct timeval		 tv;
-	size_t			 i;
-	char			 buf[32];
+	struct bus_event ev;
+	struct timeval tv;
+	size_t i;
+	char buf[32];
 
 	assert(!r->started);
 	r->started = 1;
@@ -195,34 +198,42 @@ run_start(struct run *r)
 	bus_publish(r->bus, &ev);
 
 	/* All queued first, so that fan-out order is inventory order. */
-	r->pumping = 1;
+	r->pumping++;
 	for (i = 0; i < r->nnodes; i++) {
 		node_set_state(r->nodes[i], NODE_QUEUED, NULL);
 		TAILQ_INSERT_TAIL(&r->queue, r->nodes[i], queue_entry);
 	}
-	r->pumping = 0;
+	r->pumping--;
 	run_pump(r);
 }
 
 /*
  * Start queued nodes while there is room, then see whether the run is
- * over. Re-entered from a node ending inside it, it returns at once: the
- * outer loop picks up the freed slot, and nothing grows the stack.
+ * over. Re-entered from inside (a node ending, a sink cancelling), it
+ * returns at once and the outermost call does the work: the stack does
+ * not grow with the number of nodes, and run-end always comes after the
+ * last node's node-state.
  */
 static void
 run_pump(struct run *r)
 {
-	struct node	*n;
+	struct node *n;
 
-	if (r->pumping)
+	if (r->pumping > 0)
 		return;
-	r->pumping = 1;
+	r->pumping++;
 	while (!r->stopping && r->active < r->fanout &&
 	    (n = TAILQ_FIRST(&r->queue)) != NULL) {
+		/* A slot freed at the deadline: time is up for the queue. */
+		if (loop_now_ms() >= r->deadline_ms) {
+			r->pumping--;
+			run_timeout(r);
+			return;
+		}
 		TAILQ_REMOVE(&r->queue, n, queue_entry);
 		run_node_start(r, n);
 	}
-	r->pumping = 0;
+	r->pumping--;
 	if (r->started && !r->finished && r->ndone == r->nnodes)
 		run_finish(r);
 }
@@ -241,7 +252,7 @@ run_node_start(struct run *r, struct node *n)
 static void
 run_arm_deadline(struct run *r, struct node *n, uint64_t step_ms)
 {
-	uint64_t	now = loop_now_ms(), left;
+	uint64_t now = loop_now_ms(), left;
 
 	left = r->deadline_ms > now ? r->deadline_ms - now : 0;
 	n->deadline_run = step_ms == 0 || step_ms >= left;
@@ -252,9 +263,9 @@ run_arm_deadline(struct run *r, struct node *n, uint64_t step_ms)
 static void
 run_node_advance(struct run *r, struct node *n)
 {
-	const struct step_inst	*inst;
-	struct step_ctx		 ctx;
-	enum step_result	 res;
+	const struct step_inst *inst;
+	struct step_ctx ctx;
+	enum step_result res;
 
 	while (n->step < n->nsteps) {
 		inst = &n->plan[n->step];
@@ -265,8 +276,9 @@ run_node_advance(struct run *r, struct node *n)
 		memset(&ctx, 0, sizeof ctx);
 		ctx.run = r;
 		ctx.arg = inst->arg;
-		ctx.timeout_ms = inst->timeout_ms != 0 ? inst->timeout_ms :
-		    inst->def->default_timeout_ms;
+		ctx.timeout_ms = inst->timeout_ms != 0
+		    ? inst->timeout_ms
+		    : inst->def->default_timeout_ms;
 		n->step_live = 1;
 		n->in_step = 1;
 		res = inst->def->start(n, &ctx);
@@ -326,8 +338,8 @@ run_node_stop(struct run *r, struct node *n, enum node_outcome outcome,
 static void
 run_node_stop_step(struct run *r, struct node *n)
 {
-	const struct step_def	*def = n->plan[n->step].def;
-	enum step_result	 res = STEP_DONE;
+	const struct step_def *def = n->plan[n->step].def;
+	enum step_result res = STEP_DONE;
 
 	node_clear_deadline(n);
 	if (def->cancel != NULL) {
@@ -349,7 +361,7 @@ run_node_stop_step(struct run *r, struct node *n)
 static void
 run_step_clear(struct node *n)
 {
-	const struct step_def	*def;
+	const struct step_def *def;
 
 	if (!n->step_live)
 		return;
@@ -364,7 +376,7 @@ run_step_clear(struct node *n)
 static void
 run_node_end(struct run *r, struct node *n)
 {
-	int	was_active;
+	int was_active;
 
 	assert(!n->step_live);
 	node_clear_deadline(n);
@@ -372,22 +384,25 @@ run_node_end(struct run *r, struct node *n)
 		node_set_outcome(n, n->stop_outcome, "%s", n->stop_why);
 	was_active = n->state == NODE_RUNNING || n->state == NODE_STOPPING;
 	n->ended_ms = loop_now_ms();
+	if (was_active)
+		r->active--;
+	r->ndone++;
+	/* Counted first; the caller's run_pump ends the run if need be. */
+	r->pumping++;
 	if (n->why != NULL)
 		node_set_state(n, NODE_DONE, "%s", n->why);
 	else
 		node_set_state(n, NODE_DONE, NULL);
-	if (was_active)
-		r->active--;
-	r->ndone++;
+	r->pumping--;
 }
 
 void
 run_step_done(struct node *n, enum node_outcome outcome, const char *why)
 {
-	struct run	*r = n->run;
+	struct run *r = n->run;
 
 	assert(NODE_OUTCOME_VALID(outcome) && outcome != NODE_OUT_NONE);
-	assert(!n->in_step);	/* not from inside start() or cancel() */
+	assert(!n->in_step); /* not from inside start() or cancel() */
 	assert(n->step_live);
 	node_clear_deadline(n);
 	run_step_clear(n);
@@ -416,37 +431,36 @@ run_step_done(struct node *n, enum node_outcome outcome, const char *why)
 static void
 run_deadline_cb(int fd, short what, void *arg)
 {
-	struct node		*n = arg;
-	struct run		*r = n->run;
-	const struct step_def	*def;
-	enum node_outcome	 outcome;
-	char			*why, buf[32];
-	uint64_t		 ms;
+	struct node *n = arg;
+	struct run *r = n->run;
+	const struct step_def *def;
+	enum node_outcome outcome;
+	char *why, buf[32];
+	uint64_t ms;
 
 	if (n->state == NODE_STOPPING) {
 		node_message(n, LOG_LEVEL_WARN,
 		    "step %s: cleanup not done after %s; abandoned",
-		    run_step_name(n), run_fmt_ms(RUN_CLEANUP_MS, buf,
-		    sizeof buf));
+		    run_step_name(n),
+		    run_fmt_ms(RUN_CLEANUP_MS, buf, sizeof buf));
 		run_step_clear(n);
 		run_node_end(r, n);
 		run_pump(r);
 		return;
 	}
 	assert(n->state == NODE_RUNNING && n->step_live);
-	def = n->plan[n->step].def;
 	if (n->deadline_run) {
-		outcome = NODE_OUT_TIMEOUT;
-		xasprintf(&why, "run timeout after %s",
-		    run_fmt_ms(r->timeout_ms, buf, sizeof buf));
-	} else {
-		outcome = def->timeout_outcome != NODE_OUT_NONE ?
-		    def->timeout_outcome : NODE_OUT_TIMEOUT;
-		ms = n->plan[n->step].timeout_ms != 0 ?
-		    n->plan[n->step].timeout_ms : def->default_timeout_ms;
-		xasprintf(&why, "step %s: no result after %s", def->name,
-		    run_fmt_ms(ms, buf, sizeof buf));
+		/* The run's time is up, whichever timer saw it first. */
+		run_timeout(r);
+		return;
 	}
+	def = n->plan[n->step].def;
+	outcome = def->timeout_outcome != NODE_OUT_NONE ? def->timeout_outcome
+							: NODE_OUT_TIMEOUT;
+	ms = n->plan[n->step].timeout_ms != 0 ? n->plan[n->step].timeout_ms
+					      : def->default_timeout_ms;
+	xasprintf(&why, "step %s: no result after %s", def->name,
+	    run_fmt_ms(ms, buf, sizeof buf));
 	run_node_stop(r, n, outcome, why);
 	free(why);
 	run_pump(r);
@@ -454,23 +468,30 @@ run_deadline_cb(int fd, short what, void *arg)
 
 /* The run's own timeout: every unfinished node ends "timeout". */
 static void
+run_timeout(struct run *r)
+{
+	char buf[32];
+
+	if (r->stopping)
+		return;
+	run_fmt_ms(r->timeout_ms, buf, sizeof buf);
+	run_info(r, LOG_LEVEL_WARN, "timeout after %s: stopping %zu nodes", buf,
+	    r->nnodes - r->ndone);
+	run_cancel(r, NODE_OUT_TIMEOUT, "run timeout after %s", buf);
+}
+
+static void
 run_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct run	*r = arg;
-	char		 buf[32];
-
-	run_fmt_ms(r->timeout_ms, buf, sizeof buf);
-	run_info(r, LOG_LEVEL_WARN, "timeout after %s: stopping %zu nodes",
-	    buf, r->nnodes - r->ndone);
-	run_cancel(r, NODE_OUT_TIMEOUT, "run timeout after %s", buf);
+	run_timeout(arg);
 }
 
 /* First SIGINT or SIGTERM: cancel cleanly; a second one quits (loop.c). */
 static void
 run_interrupt_cb(int sig, void *arg)
 {
-	struct run	*r = arg;
-	const char	*name = sigabbrev_np(sig);
+	struct run *r = arg;
+	const char *name = sigabbrev_np(sig);
 
 	r->interrupted = 1;
 	run_info(r, LOG_LEVEL_WARN,
@@ -483,9 +504,9 @@ run_interrupt_cb(int sig, void *arg)
 void
 run_cancel(struct run *r, enum node_outcome outcome, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*why;
-	size_t	 i;
+	va_list ap;
+	char *why;
+	size_t i;
 
 	if (!r->started || r->finished || r->stopping)
 		return;
@@ -494,10 +515,10 @@ run_cancel(struct run *r, enum node_outcome outcome, const char *fmt, ...)
 	xvasprintf(&why, fmt, ap);
 	va_end(ap);
 
-	r->pumping = 1;
+	r->pumping++;
 	for (i = 0; i < r->nnodes; i++)
 		run_node_stop(r, r->nodes[i], outcome, why);
-	r->pumping = 0;
+	r->pumping--;
 	free(why);
 	run_pump(r);
 }
@@ -505,14 +526,16 @@ run_cancel(struct run *r, enum node_outcome outcome, const char *fmt, ...)
 void
 run_abort(struct run *r)
 {
-	struct node	*n;
-	size_t		 i;
+	struct node *n;
+	size_t i;
 
 	if (!r->started || r->finished)
 		return;
+	run_info(r, LOG_LEVEL_WARN, "quitting: %zu nodes abandoned",
+	    r->nnodes - r->ndone);
 	r->stopping = 1;
 	r->interrupted = 1;
-	r->pumping = 1;
+	r->pumping++;
 	for (i = 0; i < r->nnodes; i++) {
 		n = r->nodes[i];
 		assert(!n->in_step);
@@ -528,22 +551,22 @@ run_abort(struct run *r)
 		run_step_clear(n);
 		run_node_end(r, n);
 	}
-	r->pumping = 0;
+	r->pumping--;
 	run_pump(r);
 }
 
 static void
 run_finish(struct run *r)
 {
-	struct bus_event	 ev;
-	enum node_outcome	*outcomes;
-	const char		**whys;
-	size_t			 i, nok = 0;
+	struct bus_event ev;
+	enum node_outcome *outcomes;
+	const char **whys;
+	size_t i, nok = 0;
 
 	r->finished = 1;
 	evtimer_del(r->timer);
 	if (r->has_interrupt) {
-		loop_set_interrupt(NULL, NULL);
+		loop_clear_interrupt(run_interrupt_cb, r);
 		r->has_interrupt = 0;
 	}
 	outcomes = xcalloc(r->nnodes + 1, sizeof *outcomes);
@@ -578,9 +601,9 @@ run_finish(struct run *r)
 void
 run_info(struct run *r, enum log_level level, const char *fmt, ...)
 {
-	struct bus_event	 ev;
-	va_list			 ap;
-	char			*text;
+	struct bus_event ev;
+	va_list ap;
+	char *text;
 
 	va_start(ap, fmt);
 	xvasprintf(&text, fmt, ap);
@@ -592,6 +615,12 @@ run_info(struct run *r, enum log_level level, const char *fmt, ...)
 	ev.run_info.text = text;
 	bus_publish(r->bus, &ev);
 	free(text);
+}
+
+void *
+run_data(const struct run *r)
+{
+	return (r->data);
 }
 
 int
@@ -616,7 +645,7 @@ run_node(const struct run *r, size_t i)
 int
 run_exit_code(const struct run *r)
 {
-	size_t	i;
+	size_t i;
 
 	if (!r->finished)
 		return (1);
@@ -641,9 +670,9 @@ run_free(struct run *r)
 static void
 run_destroy(void *arg)
 {
-	struct run	*r = arg;
-	struct node	*n;
-	size_t		 i;
+	struct run *r = arg;
+	struct node *n;
+	size_t i;
 
 	for (i = 0; i < r->nnodes; i++) {
 		n = r->nodes[i];
@@ -652,7 +681,7 @@ run_destroy(void *arg)
 		node_free(n);
 	}
 	if (r->has_interrupt)
-		loop_set_interrupt(NULL, NULL);
+		loop_clear_interrupt(run_interrupt_cb, r);
 	event_free(r->timer);
 	for (i = 0; i < r->nplans; i++)
 		free(r->plans[i].copy);

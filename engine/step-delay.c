@@ -9,16 +9,16 @@
 #include "engine/loop.h"
 #include "engine/step-delay.h"
 
-static enum step_result	step_delay_start(struct node *,
-			    const struct step_ctx *);
-static enum step_result	step_delay_cancel(struct node *);
-static void		step_delay_clear(struct node *);
+static enum step_result step_delay_start(struct node *,
+    const struct step_ctx *);
+static enum step_result step_delay_cancel(struct node *);
+static void step_delay_clear(struct node *);
 
 const struct step_def step_delay_def = {
-	.name = "delay",
-	.start = step_delay_start,
-	.cancel = step_delay_cancel,
-	.clear = step_delay_clear,
+    .name = "delay",
+    .start = step_delay_start,
+    .cancel = step_delay_cancel,
+    .clear = step_delay_clear,
 };
 
 static void
@@ -30,9 +30,9 @@ step_delay_cb(evutil_socket_t fd, short what, void *arg)
 static enum step_result
 step_delay_start(struct node *n, const struct step_ctx *ctx)
 {
-	const struct step_delay_conf	*conf = ctx->arg;
-	struct event			*ev;
-	struct timeval			 tv;
+	const struct step_delay_conf *conf = ctx->arg;
+	struct event *ev;
+	struct timeval tv;
 
 	if (conf->ms == 0)
 		return (STEP_DONE);

@@ -10,7 +10,7 @@
 #include "engine/step.h"
 
 struct step_delay_conf {
-	uint64_t	ms;
+	uint64_t ms;
 };
 
 extern const struct step_def step_delay_def;

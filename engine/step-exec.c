@@ -15,30 +15,28 @@
 #include "inventory/inventory.h"
 
 struct step_exec {
-	struct node	*node;
-	struct child	*child;
+	struct node *node;
+	struct child *child;
 };
 
-static enum step_result	step_exec_start(struct node *,
-			    const struct step_ctx *);
-static enum step_result	step_exec_cancel(struct node *);
-static void		step_exec_clear(struct node *);
+static enum step_result step_exec_start(struct node *, const struct step_ctx *);
+static enum step_result step_exec_cancel(struct node *);
+static void step_exec_clear(struct node *);
 
 const struct step_def step_exec_def = {
-	.name = "exec",
-	.start = step_exec_start,
-	.cancel = step_exec_cancel,
-	.clear = step_exec_clear,
+    .name = "exec",
+    .start = step_exec_start,
+    .cancel = step_exec_cancel,
+    .clear = step_exec_clear,
 };
 
 /* Substitute %n %i %c %% in one argument; NULL if a value is missing. */
 static char *
-step_exec_expand_one(const char *arg, const struct inv_node *inv,
-    char **errp)
+step_exec_expand_one(const char *arg, const struct inv_node *inv, char **errp)
 {
-	const char	*p, *value;
-	char		*out, *tmp;
-	size_t		 len = 0, size = strlen(arg) + 1, vlen;
+	const char *p, *value;
+	char *out, *tmp;
+	size_t len = 0, size = strlen(arg) + 1, vlen;
 
 	out = xmalloc(size);
 	for (p = arg; *p != '\0'; p++) {
@@ -88,8 +86,8 @@ char **
 step_exec_expand(const char *const *argv, const struct inv_node *inv,
     char **errp)
 {
-	char	**out;
-	size_t	  n = 0, i;
+	char **out;
+	size_t n = 0, i;
 
 	*errp = NULL;
 	while (argv[n] != NULL)
@@ -108,7 +106,7 @@ step_exec_expand(const char *const *argv, const struct inv_node *inv,
 void
 step_exec_argv_free(char **argv)
 {
-	size_t	i;
+	size_t i;
 
 	if (argv == NULL)
 		return;
@@ -118,10 +116,9 @@ step_exec_argv_free(char **argv)
 }
 
 static void
-step_exec_line_cb(struct child *c, int is_stderr, const char *line,
-    void *arg)
+step_exec_line_cb(struct child *c, int is_stderr, const char *line, void *arg)
 {
-	struct step_exec	*se = arg;
+	struct step_exec *se = arg;
 
 	node_output(se->node, is_stderr, line);
 }
@@ -129,8 +126,8 @@ step_exec_line_cb(struct child *c, int is_stderr, const char *line,
 static void
 step_exec_done_cb(struct child *c, int status, void *arg)
 {
-	struct step_exec	*se = arg;
-	char			*why;
+	struct step_exec *se = arg;
+	char *why;
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		step_done(se->node, NODE_OUT_OK, NULL);
@@ -144,9 +141,9 @@ step_exec_done_cb(struct child *c, int status, void *arg)
 static enum step_result
 step_exec_start(struct node *n, const struct step_ctx *ctx)
 {
-	const struct step_exec_conf	*conf = ctx->arg;
-	struct step_exec		*se;
-	char				**argv, *env[2], *err = NULL;
+	const struct step_exec_conf *conf = ctx->arg;
+	struct step_exec *se;
+	char **argv, *env[2], *err = NULL;
 
 	if ((argv = step_exec_expand(conf->argv, n->inv, &err)) == NULL) {
 		node_set_outcome(n, NODE_OUT_FAILED, "%s", err);
@@ -158,8 +155,8 @@ step_exec_start(struct node *n, const struct step_ctx *ctx)
 
 	se = xcalloc(1, sizeof *se);
 	se->node = n;
-	se->child = child_start(argv, env, step_exec_line_cb,
-	    step_exec_done_cb, se, &err);
+	se->child = child_start(argv, env, step_exec_line_cb, step_exec_done_cb,
+	    se, &err);
 	if (se->child != NULL)
 		node_message(n, LOG_LEVEL_DEBUG, "pid %ld: %s",
 		    (long)child_pid(se->child), argv[0]);
@@ -179,7 +176,7 @@ step_exec_start(struct node *n, const struct step_ctx *ctx)
 static enum step_result
 step_exec_cancel(struct node *n)
 {
-	struct step_exec	*se = n->step_data;
+	struct step_exec *se = n->step_data;
 
 	child_kill(se->child);
 	return (STEP_WAIT);
@@ -188,10 +185,10 @@ step_exec_cancel(struct node *n)
 static void
 step_exec_clear(struct node *n)
 {
-	struct step_exec	*se = n->step_data;
+	struct step_exec *se = n->step_data;
 
 	if (se == NULL)
-		return;		/* start failed */
+		return; /* start failed */
 	child_free(se->child);
 	free(se);
 	n->step_data = NULL;

@@ -14,7 +14,7 @@
 struct inv_node;
 
 struct step_exec_conf {
-	const char *const *argv;	/* template, NULL-terminated */
+	const char *const *argv; /* template, NULL-terminated */
 };
 
 extern const struct step_def step_exec_def;
@@ -24,8 +24,8 @@ extern const struct step_def step_exec_def;
  * free with step_exec_argv_free), or NULL with *errp set when a value is
  * missing ("%c: fit03 has no CMC").
  */
-char	**step_exec_expand(const char *const *argv, const struct inv_node *,
-	    char **errp);
-void	  step_exec_argv_free(char **);
+char **step_exec_expand(const char *const *argv, const struct inv_node *,
+    char **errp);
+void step_exec_argv_free(char **);
 
 #endif

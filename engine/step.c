@@ -13,15 +13,15 @@
 #include "engine/step.h"
 
 const struct step_def *const step_table[] = {
-	&step_delay_def,
-	&step_exec_def,
-	NULL,
+    &step_delay_def,
+    &step_exec_def,
+    NULL,
 };
 
 const struct step_def *
 step_find(const char *name)
 {
-	const struct step_def *const	*d;
+	const struct step_def *const *d;
 
 	for (d = step_table; *d != NULL; d++) {
 		if (strcmp((*d)->name, name) == 0)
@@ -33,8 +33,8 @@ step_find(const char *name)
 void
 step_done(struct node *n, enum node_outcome outcome, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*why = NULL;
+	va_list ap;
+	char *why = NULL;
 
 	if (fmt != NULL) {
 		va_start(ap, fmt);

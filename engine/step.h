@@ -30,30 +30,29 @@ enum step_result {
 };
 
 struct step_ctx {
-	struct run	*run;
-	const void	*arg;		/* the step instance's configuration */
-	uint64_t	 timeout_ms;	/* its own deadline, 0 = run's only */
+	struct run *run;
+	const void *arg;     /* the step instance's configuration */
+	uint64_t timeout_ms; /* its own deadline, 0 = run's only */
 };
 
 struct step_def {
-	const char		*name;
-	enum step_result	 (*start)(struct node *,
-				    const struct step_ctx *);
+	const char *name;
+	enum step_result (*start)(struct node *, const struct step_ctx *);
 	/* Required when start can return STEP_WAIT. */
-	enum step_result	 (*cancel)(struct node *);
+	enum step_result (*cancel)(struct node *);
 	/* NULL when the step keeps no step_data. */
-	void			 (*clear)(struct node *);
+	void (*clear)(struct node *);
 	/* 0: bounded by the run's timeout only. */
-	uint64_t		 default_timeout_ms;
+	uint64_t default_timeout_ms;
 	/* The outcome when its deadline passes; NONE means TIMEOUT. */
-	enum node_outcome	 timeout_outcome;
+	enum node_outcome timeout_outcome;
 };
 
 /* One step of a plan: what to run and with which configuration. */
 struct step_inst {
-	const struct step_def	*def;
-	const void		*arg;		/* borrowed, step-specific */
-	uint64_t		 timeout_ms;	/* 0: def->default_timeout_ms */
+	const struct step_def *def;
+	const void *arg;     /* borrowed, step-specific */
+	uint64_t timeout_ms; /* 0: def->default_timeout_ms */
 };
 
 /*
@@ -61,11 +60,11 @@ struct step_inst {
  * anything else ends the node with that outcome (why may be NULL).
  * Never from inside start() or cancel().
  */
-void	step_done(struct node *, enum node_outcome, const char *why, ...)
-	    printflike(3, 4);
+void step_done(struct node *, enum node_outcome, const char *why, ...)
+    printflike(3, 4);
 
 /* Every step, NULL-terminated; and lookup by name (NULL if none). */
 extern const struct step_def *const step_table[];
-const struct step_def	*step_find(const char *name);
+const struct step_def *step_find(const char *name);
 
 #endif

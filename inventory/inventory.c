@@ -27,6 +27,8 @@
 
 /* Largest inventory accepted; well above any site, far below memory. */
 #define INV_MAX_NODES 100000
+/* Longest error message; the file's text beyond it is cut. */
+#define INV_MAX_MESSAGE 400
 
 struct inv_parse {
 	const char *origin;
@@ -47,6 +49,23 @@ struct inv_private {
 	size_t nnames;
 };
 
+/*
+ * Messages quote the file's own text (keys, names), which may hold any
+ * byte: keep them on one line and of bounded length.
+ */
+static void
+inv_sanitise(char *msg)
+{
+	char *p;
+
+	for (p = msg; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
+	if (p - msg > INV_MAX_MESSAGE)
+		strlcpy(msg + INV_MAX_MESSAGE - 3, "...", 4);
+}
+
 static int inv_fail(struct inv_parse *, const char *, ...) printflike(2, 3);
 
 static int
@@ -65,6 +84,7 @@ inv_fail(struct inv_parse *p, const char *fmt, ...)
 	else
 		xasprintf(&p->err, "%s: %s", p->origin, msg);
 	free(msg);
+	inv_sanitise(p->err);
 	return (-1);
 }
 
@@ -396,12 +416,15 @@ inv_node_parse(struct inv_parse *p, json_t *obj, int extended,
 	/* The name first, so that every later message carries it. */
 	if ((v = json_object_get(obj, "control")) == NULL)
 		return (inv_fail(p, "missing 'control'"));
+	s = json_string_value(json_object_get(v, "hostname"));
+	if (s != NULL && inv_hostname_ok(s)) {
+		snprintf(p->wherebuf, sizeof p->wherebuf, "%s (%s)", p->where,
+		    s);
+		p->where = p->wherebuf;
+	}
 	if (inv_iface_parse(p, v, "control", 1, &node->control) != 0)
 		return (-1);
 	node->name = xstrdup(node->control.hostname);
-	snprintf(p->wherebuf, sizeof p->wherebuf, "%s (%s)", p->where,
-	    node->name);
-	p->where = p->wherebuf;
 	if (inv_check_keys(p, obj, "node", extended ? ext_keys : list_keys) !=
 	    0)
 		return (-1);
@@ -647,10 +670,12 @@ inventory_parse(const char *text, size_t len, const char *origin, char **errp)
 	inv = &priv->pub;
 	inv->path = xstrdup(origin);
 
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &jerr);
 	if (root == NULL) {
 		xasprintf(&p.err, "%s:%d:%d: %s", origin, jerr.line,
 		    jerr.column, jerr.text);
+		inv_sanitise(p.err);
 		goto fail;
 	}
 	if (json_is_array(root)) {

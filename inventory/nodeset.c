@@ -595,29 +595,25 @@ ns_hostlist(struct ns_ctx *ctx, struct nodeset *out, const char *item)
 			free(ranges);
 			goto misformed;
 		}
-		if (count <= NODESET_MAX_NAMES &&
-		    total * count <= NODESET_MAX_NAMES) {
-			/* Expand now: count is small enough. */
-			seg->values = xcalloc(count, sizeof *seg->values);
-			seg->widths = xcalloc(count, sizeof *seg->widths);
-			for (i = 0; i < nranges; i++) {
-				for (v = ranges[i].lo; v <= ranges[i].hi;
-				     v += ranges[i].step) {
-					seg->values[seg->n] = v;
-					seg->widths[seg->n++] = ranges[i].width;
-					if (ranges[i].hi - v < ranges[i].step)
-						break;
-				}
-			}
-		}
-		free(ranges);
-		total = count <= NODESET_MAX_NAMES ? total * count
-						   : NODESET_MAX_NAMES + 1;
-		if (total > NODESET_MAX_NAMES) {
+		if (count > NODESET_MAX_NAMES ||
+		    total * count > NODESET_MAX_NAMES) {
+			free(ranges);
 			ns_fail(ctx, "'%s': more than %d names", item,
 			    NODESET_MAX_NAMES);
 			goto out;
 		}
+		total *= count;
+		seg->values = xcalloc(count, sizeof *seg->values);
+		seg->widths = xcalloc(count, sizeof *seg->widths);
+		for (i = 0; i < nranges; i++) {
+			for (v = ranges[i].lo;; v += ranges[i].step) {
+				seg->values[seg->n] = v;
+				seg->widths[seg->n++] = ranges[i].width;
+				if (ranges[i].hi - v < ranges[i].step)
+					break;
+			}
+		}
+		free(ranges);
 	}
 
 	/* Walk the product like an odometer, last bracket fastest. */
@@ -773,7 +769,7 @@ ns_arg(struct ns_ctx *ctx, struct nodeset *set, const char *arg)
 	if (*p == '\0')
 		return (ns_fail(ctx, "empty node spec"));
 	if (strchr(NODESET_OPERATORS, *p) != NULL && *p != ',')
-		op = *p++;
+		op = (unsigned char)*p++;
 	tmp = nodeset_new(ctx->inv);
 	for (;;) {
 		start = p;
@@ -801,10 +797,10 @@ ns_arg(struct ns_ctx *ctx, struct nodeset *set, const char *arg)
 		ns_combine(set, op, tmp);
 		if (*p == '\0')
 			break;
-		op = *p++;
+		op = (unsigned char)*p++;
 		if (op == ',' && *p != '\0' && *p != ',' &&
 		    strchr(NODESET_OPERATORS, *p) != NULL)
-			op = *p++;
+			op = (unsigned char)*p++;
 	}
 	nodeset_free(tmp);
 	return (0);
@@ -950,8 +946,8 @@ nodeset_join(const struct nodeset *set, const char *sep)
 	size_t i;
 	int first = 1;
 
-	NODESET_FOREACH(i, set)
-	{
+	for (i = nodeset_next(set, 0); i != (size_t)-1;
+	     i = nodeset_next(set, i + 1)) {
 		if (!first)
 			ns_buf_str(&b, sep);
 		ns_buf_str(&b, set->inv->nodes[i].name);
@@ -1247,8 +1243,8 @@ nodeset_fold(const struct nodeset *set)
 		env.rebootname = set->rebootname;
 	ns_ctx_init(&ctx, set, &env);
 	items = xcalloc(nodeset_count(set) + 1, sizeof *items);
-	NODESET_FOREACH(i, set)
-	{
+	for (i = nodeset_next(set, 0); i != (size_t)-1;
+	     i = nodeset_next(set, i + 1)) {
 		ns_fold_split(&items[n], set->inv->nodes[i].name, n);
 		items[n++].index = i;
 	}

@@ -12,7 +12,6 @@
 
 #include <jansson.h>
 
-#include "common/log.h"
 #include "common/xmalloc.h"
 #include "inventory/config.h"
 #include "ui/cmd.h"
@@ -194,12 +193,6 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t i;
 	int c, json = 0, files = 0, r;
 
-	/*
-	 * Until cmd_load_config opens the log file, the log falls back to
-	 * stderr, where cmd_error has already written the message: a bad
-	 * configuration would be reported twice.
-	 */
-	log_set_stderr_ok(0);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
 		switch (c) {

@@ -27,7 +27,7 @@
 #include "ui/cmd.h"
 #include "ui/render.h"
 
-#define CMD_EXEC_DEFAULT_TIMEOUT_MS	60000
+#define CMD_EXEC_DEFAULT_TIMEOUT_MS 60000
 
 enum {
 	CMD_EXEC_DELAY = 256,
@@ -49,8 +49,8 @@ static const struct option cmd_exec_options[] = {
 static int
 cmd_exec_integer(const char *s, long long min, long long max, long long *out)
 {
-	char		*end;
-	long long	 v;
+	char *end;
+	long long v;
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -64,8 +64,8 @@ cmd_exec_integer(const char *s, long long min, long long max, long long *out)
 static int
 cmd_exec_seconds(const char *s, uint64_t *ms)
 {
-	char	*end;
-	double	 v;
+	char *end;
+	double v;
 
 	errno = 0;
 	v = strtod(s, &end);
@@ -79,20 +79,20 @@ cmd_exec_seconds(const char *s, uint64_t *ms)
 static int
 cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct step_delay_conf	 delay_conf;
-	struct step_exec_conf	 exec_conf;
-	struct step_inst	 plan[2];
-	struct run_params	 params;
-	struct render_plain	*plain = NULL;
-	struct render_json	*json_out = NULL;
-	struct nodeset		*set = NULL;
-	struct bus		*bus = NULL;
-	struct run		*run = NULL;
-	char			*err = NULL;
-	long long		 v, fanout = 0, delay = -1;
-	uint64_t		 timeout_ms = CMD_EXEC_DEFAULT_TIMEOUT_MS;
-	size_t			 nsteps = 0, i;
-	int			 ch, all = 0, json = 0, verbose = 0, r, dashes;
+	struct step_delay_conf delay_conf;
+	struct step_exec_conf exec_conf;
+	struct step_inst plan[2];
+	struct run_params params;
+	struct render_plain *plain = NULL;
+	struct render_json *json_out = NULL;
+	struct nodeset *set = NULL;
+	struct bus *bus = NULL;
+	struct run *run = NULL;
+	char *err = NULL;
+	long long v, fanout = 0, delay = -1;
+	uint64_t timeout_ms = CMD_EXEC_DEFAULT_TIMEOUT_MS;
+	size_t nsteps = 0, i;
+	int ch, all = 0, json = 0, verbose = 0, r, dashes;
 
 	/*
 	 * The command starts after the first "--"; split there ourselves, as
@@ -105,7 +105,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(dashes, argv, "af:t:jvo:h", cmd_exec_options,
-	    NULL)) != -1) {
+		    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			all = 1;
@@ -155,7 +155,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return (cmd_usage_error(ctx, "no command after '--'"));
 
 	if ((r = cmd_select(ctx, all, dashes - optind, argv + optind, 0,
-	    &set)) != 0)
+		 &set)) != 0)
 		return (r);
 	if (fanout == 0)
 		fanout = config_int(ctx->config, CK_NODES_FANOUT);
@@ -193,7 +193,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	params.timeout_ms = timeout_ms;
 	run = run_new(bus, &params);
 	NODESET_FOREACH(i, set)
-		run_add(run, &ctx->inventory->nodes[i], plan, nsteps);
+	run_add(run, &ctx->inventory->nodes[i], plan, nsteps);
 
 	run_start(run);
 	if (!run_finished(run))
@@ -213,12 +213,11 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_exec_entry = {
-	.name = "exec",
-	.usage = "[-ajv] [-f FANOUT] [-t SECONDS] [--delay MS] "
-		 "[-o S.K=V]... NODES... -- COMMAND [ARGS...]",
-	.summary = "run a local command once per node (%n %i %c substituted)",
-	.help =
-	    "  -a, --all-nodes     select testbed.all_scope (or every node)\n"
+    .name = "exec",
+    .usage = "[-ajv] [-f FANOUT] [-t SECONDS] [--delay MS] "
+	     "[-o S.K=V]... NODES... -- COMMAND [ARGS...]",
+    .summary = "run a local command once per node (%n %i %c substituted)",
+    .help = "  -a, --all-nodes     select testbed.all_scope (or every node)\n"
 	    "  -f, --fanout N      nodes at once (default nodes.fanout)\n"
 	    "  -t, --timeout S     whole run, in seconds (default 60)\n"
 	    "      --delay MS      wait MS milliseconds before the command\n"
@@ -229,5 +228,5 @@ const struct cmd_entry cmd_exec_entry = {
 	    "hostname, %% a '%'.\n"
 	    "RHUBARB_NODE is set to the node name. Exit 0 if every command "
 	    "exited 0,\n1 if some failed or timed out, 2 for bad usage.\n",
-	.exec = cmd_exec_exec,
+    .exec = cmd_exec_exec,
 };

@@ -59,8 +59,10 @@ cmd_vmessage(struct cmd_ctx *ctx, const char *kind, const char *fmt,
 
 	xvasprintf(&msg, fmt, ap);
 	fprintf(stderr, "%s: %s%s\n", ctx->prog, kind, msg);
-	log_write(*kind == 'w' ? LOG_LEVEL_WARN : LOG_LEVEL_ERROR, "%s: %s",
-	    ctx->prog, msg);
+	/* Into the log file too, but never twice on stderr. */
+	if (log_path() != NULL)
+		log_write(*kind == 'w' ? LOG_LEVEL_WARN : LOG_LEVEL_ERROR,
+		    "%s: %s", ctx->prog, msg);
 	free(msg);
 }
 

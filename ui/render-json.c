@@ -16,18 +16,18 @@
 #include "ui/render.h"
 
 struct render_json {
-	struct bus_sink	*sink;
-	FILE		*f;
-	int		 started;
-	uint64_t	 start_ms;
+	struct bus_sink *sink;
+	FILE *f;
+	int started;
+	uint64_t start_ms;
 };
 
-static void	render_json_cb(const struct bus_event *, void *);
+static void render_json_cb(const struct bus_event *, void *);
 
 struct render_json *
 render_json_new(struct bus *bus, FILE *f)
 {
-	struct render_json	*rj;
+	struct render_json *rj;
 
 	rj = xcalloc(1, sizeof *rj);
 	rj->f = f;
@@ -48,8 +48,8 @@ render_json_free(struct render_json *rj)
 static size_t
 render_json_utf8_len(const unsigned char *p)
 {
-	uint32_t	cp;
-	size_t		len, i;
+	uint32_t cp;
+	size_t len, i;
 
 	if (p[0] < 0x80)
 		return (1);
@@ -80,10 +80,10 @@ render_json_utf8_len(const unsigned char *p)
 static json_t *
 render_json_string(const char *s)
 {
-	const unsigned char	*p;
-	json_t			*j;
-	char			*fixed, *q;
-	size_t			 len;
+	const unsigned char *p;
+	json_t *j;
+	char *fixed, *q;
+	size_t len;
 
 	if (s == NULL)
 		return (json_null());
@@ -125,11 +125,11 @@ render_json_level(enum log_level level)
 static json_t *
 render_json_head(struct render_json *rj, const struct bus_event *ev)
 {
-	json_t		*o;
-	struct tm	 tm;
-	time_t		 t = (time_t)(ev->wall_ms / 1000);
-	uint64_t	 elapsed = 0;
-	char		 stamp[32], iso[40];
+	json_t *o;
+	struct tm tm;
+	time_t t = (time_t)(ev->wall_ms / 1000);
+	uint64_t elapsed = 0;
+	char stamp[32], iso[40];
 
 	if (ev->type == BUS_RUN_START || !rj->started) {
 		rj->started = 1;
@@ -143,8 +143,7 @@ render_json_head(struct render_json *rj, const struct bus_event *ev)
 	    (unsigned)(ev->wall_ms % 1000));
 
 	o = json_object();
-	json_object_set_new(o, "event",
-	    json_string(bus_event_name(ev->type)));
+	json_object_set_new(o, "event", json_string(bus_event_name(ev->type)));
 	json_object_set_new(o, "time", json_string(iso));
 	json_object_set_new(o, "elapsed", json_real((double)elapsed / 1000));
 	json_object_set_new(o, "node", render_json_string(ev->node));
@@ -155,8 +154,8 @@ static void
 render_json_names(json_t *o, const char *key, const char *const *names,
     size_t n)
 {
-	json_t	*a;
-	size_t	 i;
+	json_t *a;
+	size_t i;
 
 	a = json_array();
 	for (i = 0; i < n; i++)
@@ -167,9 +166,9 @@ render_json_names(json_t *o, const char *key, const char *const *names,
 static void
 render_json_end(json_t *o, const struct bus_event *ev)
 {
-	size_t	 counts[NODE_OUT__COUNT] = { 0 };
-	json_t	*c, *results, *r;
-	size_t	 i, k;
+	size_t counts[NODE_OUT__COUNT] = {0};
+	json_t *c, *results, *r;
+	size_t i, k;
 
 	json_object_set_new(o, "run", json_string(ev->run_end.what));
 	json_object_set_new(o, "interrupted",
@@ -180,8 +179,8 @@ render_json_end(json_t *o, const struct bus_event *ev)
 		r = json_object();
 		json_object_set_new(r, "node",
 		    render_json_string(ev->run_end.nodes[i]));
-		json_object_set_new(r, "outcome", json_string(
-		    node_outcome_name(ev->run_end.outcomes[i])));
+		json_object_set_new(r, "outcome",
+		    json_string(node_outcome_name(ev->run_end.outcomes[i])));
 		json_object_set_new(r, "why",
 		    render_json_string(ev->run_end.whys[i]));
 		json_array_append_new(results, r);
@@ -200,9 +199,9 @@ render_json_end(json_t *o, const struct bus_event *ev)
 static void
 render_json_cb(const struct bus_event *ev, void *arg)
 {
-	struct render_json	*rj = arg;
-	json_t			*o;
-	char			*line;
+	struct render_json *rj = arg;
+	json_t *o;
+	char *line;
 
 	o = render_json_head(rj, ev);
 	switch (ev->type) {
@@ -217,8 +216,9 @@ render_json_cb(const struct bus_event *ev, void *arg)
 		json_object_set_new(o, "new",
 		    json_string(node_state_name(ev->node_state.new)));
 		if (ev->node_state.new == NODE_DONE)
-			json_object_set_new(o, "outcome", json_string(
-			    node_outcome_name(ev->node_state.outcome)));
+			json_object_set_new(o, "outcome",
+			    json_string(
+				node_outcome_name(ev->node_state.outcome)));
 		json_object_set_new(o, "why",
 		    render_json_string(ev->node_state.why));
 		json_object_set_new(o, "step",
@@ -226,12 +226,15 @@ render_json_cb(const struct bus_event *ev, void *arg)
 		break;
 	case BUS_NODE_PROGRESS:
 		json_object_set_new(o, "percent",
-		    ev->node_progress.percent >= 0 ?
-		    json_integer(ev->node_progress.percent) : json_null());
+		    ev->node_progress.percent >= 0
+			? json_integer(ev->node_progress.percent)
+			: json_null());
 		json_object_set_new(o, "bytes",
 		    json_integer((json_int_t)ev->node_progress.bytes));
-		json_object_set_new(o, "rate", ev->node_progress.rate >= 0 ?
-		    json_real(ev->node_progress.rate) : json_null());
+		json_object_set_new(o, "rate",
+		    ev->node_progress.rate >= 0
+			? json_real(ev->node_progress.rate)
+			: json_null());
 		break;
 	case BUS_NODE_MESSAGE:
 		json_object_set_new(o, "level",
@@ -254,8 +257,8 @@ render_json_cb(const struct bus_event *ev, void *arg)
 		break;
 	}
 	/* %.12g: "elapsed": 1.234, not 1.2339999999999999. */
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(12));
+	line = json_dumps(o,
+	    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	json_decref(o);
 	if (line != NULL) {
 		fprintf(rj->f, "%s\n", line);

@@ -15,20 +15,20 @@
 #include "ui/render.h"
 
 struct render_plain {
-	struct bus_sink	*sink;
-	FILE		*f;
-	int		 flags;
-	int		 width;		/* of the node column */
-	int		 started;
-	uint64_t	 start_ms;	/* monotonic, at run-start */
+	struct bus_sink *sink;
+	FILE *f;
+	int flags;
+	int width; /* of the node column */
+	int started;
+	uint64_t start_ms; /* monotonic, at run-start */
 };
 
-static void	render_plain_cb(const struct bus_event *, void *);
+static void render_plain_cb(const struct bus_event *, void *);
 
 struct render_plain *
 render_plain_new(struct bus *bus, FILE *f, int flags)
 {
-	struct render_plain	*rp;
+	struct render_plain *rp;
 
 	rp = xcalloc(1, sizeof *rp);
 	rp->f = f;
@@ -50,10 +50,10 @@ render_plain_free(struct render_plain *rp)
 static void
 render_plain_prefix(struct render_plain *rp, const struct bus_event *ev)
 {
-	struct tm	tm;
-	time_t		t = (time_t)(ev->wall_ms / 1000);
-	uint64_t	elapsed = 0;
-	char		stamp[16];
+	struct tm tm;
+	time_t t = (time_t)(ev->wall_ms / 1000);
+	uint64_t elapsed = 0;
+	char stamp[16];
 
 	if (!rp->started) {
 		rp->started = 1;
@@ -72,7 +72,7 @@ render_plain_prefix(struct render_plain *rp, const struct bus_event *ev)
 static void
 render_plain_text(FILE *f, const char *s)
 {
-	const unsigned char	*p;
+	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
@@ -99,8 +99,8 @@ render_plain_level(enum log_level level)
 static void
 render_plain_size(char *buf, size_t size, double v, const char *suffix)
 {
-	static const char	*units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	size_t			 u = 0;
+	static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	size_t u = 0;
 
 	while (v >= 1024 && u < nitems(units) - 1) {
 		v /= 1024;
@@ -115,9 +115,9 @@ render_plain_size(char *buf, size_t size, double v, const char *suffix)
 static void
 render_plain_state(struct render_plain *rp, const struct bus_event *ev)
 {
-	const char	*old = node_state_name(ev->node_state.old);
-	const char	*new = node_state_name(ev->node_state.new);
-	const char	*why = ev->node_state.why;
+	const char *old = node_state_name(ev->node_state.old);
+	const char *new = node_state_name(ev->node_state.new);
+	const char *why = ev->node_state.why;
 
 	if (ev->node_state.new == NODE_QUEUED &&
 	    (rp->flags & RENDER_PLAIN_QUEUED) == 0)
@@ -144,7 +144,7 @@ render_plain_state(struct render_plain *rp, const struct bus_event *ev)
 static void
 render_plain_progress(struct render_plain *rp, const struct bus_event *ev)
 {
-	char	buf[32];
+	char buf[32];
 
 	render_plain_prefix(rp, ev);
 	fputs("progress", rp->f);
@@ -167,17 +167,17 @@ render_plain_progress(struct render_plain *rp, const struct bus_event *ev)
 static void
 render_plain_end(struct render_plain *rp, const struct bus_event *ev)
 {
-	size_t		 counts[NODE_OUT__COUNT] = { 0 };
-	const char	**names;
-	char		*folded;
-	size_t		 i, k, n;
-	const char	*sep = "";
+	size_t counts[NODE_OUT__COUNT] = {0};
+	const char **names;
+	char *folded;
+	size_t i, k, n;
+	const char *sep = "";
 
 	for (i = 0; i < ev->run_end.nnodes; i++)
 		counts[ev->run_end.outcomes[i]]++;
 	render_plain_prefix(rp, ev);
-	fprintf(rp->f, "%s: %zu node%s:", ev->run_end.what,
-	    ev->run_end.nnodes, ev->run_end.nnodes == 1 ? "" : "s");
+	fprintf(rp->f, "%s: %zu node%s:", ev->run_end.what, ev->run_end.nnodes,
+	    ev->run_end.nnodes == 1 ? "" : "s");
 	for (k = 0; k < NODE_OUT__COUNT; k++) {
 		if (counts[k] == 0)
 			continue;
@@ -209,9 +209,9 @@ render_plain_end(struct render_plain *rp, const struct bus_event *ev)
 static void
 render_plain_cb(const struct bus_event *ev, void *arg)
 {
-	struct render_plain	*rp = arg;
-	char			*folded;
-	size_t			 i, len;
+	struct render_plain *rp = arg;
+	char *folded;
+	size_t i, len;
 
 	switch (ev->type) {
 	case BUS_RUN_START:

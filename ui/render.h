@@ -22,16 +22,16 @@
 struct bus;
 
 /* Plain renderer flags. */
-#define RENDER_PLAIN_DEBUG	0x1	/* also debug-level messages */
-#define RENDER_PLAIN_QUEUED	0x2	/* also new -> queued changes */
+#define RENDER_PLAIN_DEBUG  0x1 /* also debug-level messages */
+#define RENDER_PLAIN_QUEUED 0x2 /* also new -> queued changes */
 
 struct render_plain;
 struct render_json;
 
-struct render_plain	*render_plain_new(struct bus *, FILE *, int flags);
-void			 render_plain_free(struct render_plain *);
+struct render_plain *render_plain_new(struct bus *, FILE *, int flags);
+void render_plain_free(struct render_plain *);
 
-struct render_json	*render_json_new(struct bus *, FILE *);
-void			 render_json_free(struct render_json *);
+struct render_json *render_json_new(struct bus *, FILE *);
+void render_json_free(struct render_json *);
 
 #endif

@@ -14,10 +14,12 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -31,30 +33,30 @@
 #include "engine/step-exec.h"
 #include "inventory/inventory.h"
 
-#define GUARD_MS	10000
-#define NNODES		3
-#define MAXMSG		64
+#define GUARD_MS 10000
+#define NNODES   3
+#define MAXMSG   64
 
 struct msg {
-	char		 node[16];
-	enum bus_source	 source;
-	enum log_level	 level;
-	char		 text[CHILD_LINE_MAX + 1];
+	char node[16];
+	enum bus_source source;
+	enum log_level level;
+	char text[CHILD_LINE_MAX + 1];
 };
 
 struct fixture {
-	struct bus	*bus;
-	struct event	*guard;
-	int		 guard_fired;
-	struct inv_node	 inv[NNODES];
-	char		 names[NNODES][24];
-	char		 ips[NNODES][24];
-	char		 cmcs[NNODES][24];
-	struct msg	 msgs[MAXMSG];
-	size_t		 nmsgs;
-	long		 pids[NNODES];
-	uint64_t	 t0;
-	uint64_t	 end_ms;
+	struct bus *bus;
+	struct event *guard;
+	int guard_fired;
+	struct inv_node inv[NNODES];
+	char names[NNODES][24];
+	char ips[NNODES][24];
+	char cmcs[NNODES][24];
+	struct msg msgs[MAXMSG];
+	size_t nmsgs;
+	long pids[NNODES];
+	uint64_t t0;
+	uint64_t end_ms;
 };
 
 static struct fixture *F;
@@ -69,8 +71,8 @@ guard_cb(evutil_socket_t fd, short what, void *arg)
 static void
 rec_cb(const struct bus_event *ev, void *arg)
 {
-	struct msg	*m;
-	long		 pid;
+	struct msg *m;
+	long pid;
 
 	if (ev->type == BUS_RUN_END)
 		F->end_ms = loop_now_ms();
@@ -91,9 +93,9 @@ rec_cb(const struct bus_event *ev, void *arg)
 static int
 setup(void **state)
 {
-	struct timeval	 tv;
-	char		*err = NULL;
-	int		 i;
+	struct timeval tv;
+	char *err = NULL;
+	int i;
 
 	F = xcalloc(1, sizeof *F);
 	assert_int_equal(loop_init(&err), 0);
@@ -135,7 +137,7 @@ teardown(void **state)
 static struct run *
 new_run(uint64_t timeout_ms)
 {
-	struct run_params	p;
+	struct run_params p;
 
 	memset(&p, 0, sizeof p);
 	p.what = "exec";
@@ -157,7 +159,7 @@ run_to_end(struct run *run)
 static const struct msg *
 find_msg(const char *node, const char *text)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < F->nmsgs; i++) {
 		if (strcmp(F->msgs[i].node, node) == 0 &&
@@ -173,27 +175,27 @@ static void
 test_expand(void **state)
 {
 	static const struct {
-		const char	*in;
-		int		 node;
-		const char	*out;	/* NULL: error */
+		const char *in;
+		int node;
+		const char *out; /* NULL: error */
 	} t[] = {
-		{ "%n", 0, "fit01" },
-		{ "%i", 1, "192.168.3.2" },
-		{ "%c", 0, "reboot01" },
-		{ "x%n-%i.y", 0, "xfit01-192.168.3.1.y" },
-		{ "100%%", 0, "100%" },
-		{ "%%n", 0, "%n" },
-		{ "date +%s", 0, "date +%s" },
-		{ "%", 0, "%" },
-		{ "a%", 0, "a%" },
-		{ "", 0, "" },
-		{ "%n%n%n%n%n%n%n%n%n%n", 0,
-		    "fit01fit01fit01fit01fit01fit01fit01fit01fit01fit01" },
-		{ "%c", 2, NULL },
+	    {"%n", 0, "fit01"},
+	    {"%i", 1, "192.168.3.2"},
+	    {"%c", 0, "reboot01"},
+	    {"x%n-%i.y", 0, "xfit01-192.168.3.1.y"},
+	    {"100%%", 0, "100%"},
+	    {"%%n", 0, "%n"},
+	    {"date +%s", 0, "date +%s"},
+	    {"%", 0, "%"},
+	    {"a%", 0, "a%"},
+	    {"", 0, ""},
+	    {"%n%n%n%n%n%n%n%n%n%n", 0,
+		"fit01fit01fit01fit01fit01fit01fit01fit01fit01fit01"},
+	    {"%c", 2, NULL},
 	};
-	const char	*argv[2];
-	char		**out, *err;
-	size_t		 i;
+	const char *argv[2];
+	char **out, *err;
+	size_t i;
 
 	for (i = 0; i < nitems(t); i++) {
 		argv[0] = t[i].in;
@@ -218,14 +220,14 @@ test_expand(void **state)
 static void
 test_exec_true_false(void **state)
 {
-	const char *const	 t[] = { "true", NULL };
-	const char *const	 f[] = { "false", NULL };
-	const char *const	 k[] = { "sh", "-c", "kill -9 $$", NULL };
-	struct step_exec_conf	 ct = { t }, cf = { f }, ck = { k };
-	struct step_inst	 pt[] = { { &step_exec_def, &ct, 0 } };
-	struct step_inst	 pf[] = { { &step_exec_def, &cf, 0 } };
-	struct step_inst	 pk[] = { { &step_exec_def, &ck, 0 } };
-	struct run		*run;
+	const char *const t[] = {"true", NULL};
+	const char *const f[] = {"false", NULL};
+	const char *const k[] = {"sh", "-c", "kill -9 $$", NULL};
+	struct step_exec_conf ct = {t}, cf = {f}, ck = {k};
+	struct step_inst pt[] = {{&step_exec_def, &ct, 0}};
+	struct step_inst pf[] = {{&step_exec_def, &cf, 0}};
+	struct step_inst pk[] = {{&step_exec_def, &ck, 0}};
+	struct run *run;
 
 	run = new_run(5000);
 	run_add(run, &F->inv[0], pt, 1);
@@ -245,13 +247,13 @@ test_exec_true_false(void **state)
 static void
 test_exec_output(void **state)
 {
-	const char *const	 argv[] = { "sh", "-c",
+	const char *const argv[] = {"sh", "-c",
 	    "echo hello; echo oops >&2; printf 'a\\r\\nb\\n'; printf tail",
-	    NULL };
-	struct step_exec_conf	 conf = { argv };
-	struct step_inst	 plan[] = { { &step_exec_def, &conf, 0 } };
-	const struct msg	*m;
-	struct run		*run;
+	    NULL};
+	struct step_exec_conf conf = {argv};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	const struct msg *m;
+	struct run *run;
 
 	run = new_run(5000);
 	run_add(run, &F->inv[0], plan, 1);
@@ -262,11 +264,35 @@ test_exec_output(void **state)
 	assert_int_equal(m->level, LOG_LEVEL_INFO);
 	assert_non_null(m = find_msg("fit01", "oops"));
 	assert_int_equal(m->source, BUS_SOURCE_STDERR);
-	assert_non_null(find_msg("fit01", "a"));	/* \r\n stripped */
+	assert_non_null(find_msg("fit01", "a")); /* \r\n stripped */
 	assert_non_null(find_msg("fit01", "b"));
-	assert_non_null(m = find_msg("fit01", "tail"));	/* no newline */
+	assert_non_null(m = find_msg("fit01", "tail")); /* no newline */
 	assert_int_equal(m->source, BUS_SOURCE_STDOUT);
 	assert_int_equal(F->nmsgs, 5);
+	run_free(run);
+}
+
+/* The child gets stdin, stdout and stderr, and no other descriptor. */
+static void
+test_exec_no_fd_leak(void **state)
+{
+	const char *const argv[] = {"sh", "-c", "ls /proc/$$/fd", NULL};
+	struct step_exec_conf conf = {argv};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct run *run;
+	size_t i;
+	int fd;
+
+	/* A descriptor someone opened without O_CLOEXEC. */
+	assert_true((fd = open("/dev/null", O_RDONLY)) > 2);
+	run = new_run(5000);
+	run_add(run, &F->inv[0], plan, 1);
+	run_to_end(run);
+	close(fd);
+	assert_int_equal(run_node(run, 0)->outcome, NODE_OUT_OK);
+	assert_int_equal(F->nmsgs, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(atoi(F->msgs[i].text), (int)i);
 	run_free(run);
 }
 
@@ -274,13 +300,13 @@ test_exec_output(void **state)
 static void
 test_exec_long_line(void **state)
 {
-	const char *const	 argv[] = { "sh", "-c",
+	const char *const argv[] = {"sh", "-c",
 	    "i=0; while [ $i -lt 2500 ]; do printf x; i=$((i+1)); done; echo",
-	    NULL };
-	struct step_exec_conf	 conf = { argv };
-	struct step_inst	 plan[] = { { &step_exec_def, &conf, 0 } };
-	struct run		*run;
-	size_t			 i, total = 0;
+	    NULL};
+	struct step_exec_conf conf = {argv};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct run *run;
+	size_t i, total = 0;
 
 	run = new_run(5000);
 	run_add(run, &F->inv[0], plan, 1);
@@ -301,21 +327,21 @@ test_exec_long_line(void **state)
 static void
 test_exec_substitution_env(void **state)
 {
-	const char *const	 argv[] = { "sh", "-c",
-	    "echo $RHUBARB_NODE $0 $1 100%%", "%n", "%i %c", NULL };
-	struct step_exec_conf	 conf = { argv };
-	struct step_inst	 plan[] = { { &step_exec_def, &conf, 0 } };
-	struct run		*run;
+	const char *const argv[] = {"sh", "-c",
+	    "echo $RHUBARB_NODE $0 $1 100%%", "%n", "%i %c", NULL};
+	struct step_exec_conf conf = {argv};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct run *run;
 
 	setenv("RHUBARB_NODE", "stale", 1);
 	run = new_run(5000);
 	run_add(run, &F->inv[1], plan, 1);
-	run_add(run, &F->inv[2], plan, 1);	/* no CMC for %c */
+	run_add(run, &F->inv[2], plan, 1); /* no CMC for %c */
 	run_to_end(run);
 	unsetenv("RHUBARB_NODE");
 	assert_int_equal(run_node(run, 0)->outcome, NODE_OUT_OK);
-	assert_non_null(find_msg("fit02",
-	    "fit02 fit02 192.168.3.2 reboot02 100%"));
+	assert_non_null(
+	    find_msg("fit02", "fit02 fit02 192.168.3.2 reboot02 100%"));
 	assert_int_equal(run_node(run, 1)->outcome, NODE_OUT_FAILED);
 	assert_string_equal(run_node(run, 1)->why, "%c: fit03 has no CMC");
 	run_free(run);
@@ -324,10 +350,10 @@ test_exec_substitution_env(void **state)
 static void
 test_exec_not_found(void **state)
 {
-	const char *const	 argv[] = { "/nonexistent/rhubarb-test", NULL };
-	struct step_exec_conf	 conf = { argv };
-	struct step_inst	 plan[] = { { &step_exec_def, &conf, 0 } };
-	struct run		*run;
+	const char *const argv[] = {"/nonexistent/rhubarb-test", NULL};
+	struct step_exec_conf conf = {argv};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct run *run;
 
 	run = new_run(5000);
 	run_add(run, &F->inv[0], plan, 1);
@@ -346,12 +372,12 @@ test_exec_not_found(void **state)
 static void
 test_exec_timeout_kills(void **state)
 {
-	const char *const	 slow[] = { "sh", "-c", "sleep 30", NULL };
-	const char *const	 fast[] = { "sh", "-c", "echo done", NULL };
-	struct step_exec_conf	 cs = { slow }, cf = { fast };
-	struct step_inst	 ps[] = { { &step_exec_def, &cs, 200 } };
-	struct step_inst	 pf[] = { { &step_exec_def, &cf, 200 } };
-	struct run		*run;
+	const char *const slow[] = {"sh", "-c", "sleep 30", NULL};
+	const char *const fast[] = {"sh", "-c", "echo done", NULL};
+	struct step_exec_conf cs = {slow}, cf = {fast};
+	struct step_inst ps[] = {{&step_exec_def, &cs, 200}};
+	struct step_inst pf[] = {{&step_exec_def, &cf, 200}};
+	struct run *run;
 
 	run = new_run(5000);
 	run_add(run, &F->inv[0], ps, 1);
@@ -377,11 +403,11 @@ test_exec_timeout_kills(void **state)
 static void
 test_exec_term_ignored(void **state)
 {
-	const char *const	 argv[] = { "sh", "-c",
-	    "trap '' TERM; echo ready; while :; do sleep 1; done", NULL };
-	struct step_exec_conf	 conf = { argv };
-	struct step_inst	 plan[] = { { &step_exec_def, &conf, 100 } };
-	struct run		*run;
+	const char *const argv[] = {"sh", "-c",
+	    "trap '' TERM; echo ready; while :; do sleep 1; done", NULL};
+	struct step_exec_conf conf = {argv};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 100}};
+	struct run *run;
 
 	run = new_run(5000);
 	run_add(run, &F->inv[0], plan, 1);
@@ -397,11 +423,10 @@ test_exec_term_ignored(void **state)
 static void
 test_exec_pipe_held(void **state)
 {
-	const char *const	 argv[] = { "sh", "-c",
-	    "sleep 5 & echo parent", NULL };
-	struct step_exec_conf	 conf = { argv };
-	struct step_inst	 plan[] = { { &step_exec_def, &conf, 0 } };
-	struct run		*run;
+	const char *const argv[] = {"sh", "-c", "sleep 5 & echo parent", NULL};
+	struct step_exec_conf conf = {argv};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct run *run;
 
 	run = new_run(5000);
 	run_add(run, &F->inv[0], plan, 1);
@@ -425,13 +450,13 @@ raise_cb(evutil_socket_t fd, short what, void *arg)
 static void
 test_exec_sigterm(void **state)
 {
-	const char *const	 argv[] = { "sleep", "30", NULL };
-	struct step_exec_conf	 conf = { argv };
-	struct step_inst	 plan[] = { { &step_exec_def, &conf, 0 } };
-	struct event		*ev;
-	struct timeval		 tv = { 0, 100000 };
-	struct run		*run;
-	size_t			 i;
+	const char *const argv[] = {"sleep", "30", NULL};
+	struct step_exec_conf conf = {argv};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct event *ev;
+	struct timeval tv = {0, 100000};
+	struct run *run;
+	size_t i;
 
 	run = new_run(60000);
 	for (i = 0; i < NNODES; i++)
@@ -440,8 +465,7 @@ test_exec_sigterm(void **state)
 	evtimer_add(ev, &tv);
 	run_to_end(run);
 	for (i = 0; i < NNODES; i++) {
-		assert_int_equal(run_node(run, i)->outcome,
-		    NODE_OUT_CANCELLED);
+		assert_int_equal(run_node(run, i)->outcome, NODE_OUT_CANCELLED);
 		assert_int_equal(kill((pid_t)F->pids[i], 0), -1);
 	}
 	assert_true(F->end_ms - F->t0 < CHILD_KILL_GRACE_MS);
@@ -459,13 +483,13 @@ exit_soon_cb(evutil_socket_t fd, short what, void *arg)
 static void
 test_exec_free_running(void **state)
 {
-	const char *const	 argv[] = { "sleep", "30", NULL };
-	struct step_exec_conf	 conf = { argv };
-	struct step_inst	 plan[] = { { &step_exec_def, &conf, 0 } };
-	struct event		*ev;
-	struct timeval		 tv = { 0, 50000 };
-	struct run		*run;
-	size_t			 i;
+	const char *const argv[] = {"sleep", "30", NULL};
+	struct step_exec_conf conf = {argv};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct event *ev;
+	struct timeval tv = {0, 50000};
+	struct run *run;
+	size_t i;
 
 	run = new_run(60000);
 	for (i = 0; i < NNODES; i++)
@@ -486,17 +510,18 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_expand),
-		T(test_exec_true_false),
-		T(test_exec_output),
-		T(test_exec_long_line),
-		T(test_exec_substitution_env),
-		T(test_exec_not_found),
-		T(test_exec_timeout_kills),
-		T(test_exec_term_ignored),
-		T(test_exec_pipe_held),
-		T(test_exec_sigterm),
-		T(test_exec_free_running),
+	    T(test_expand),
+	    T(test_exec_true_false),
+	    T(test_exec_output),
+	    T(test_exec_no_fd_leak),
+	    T(test_exec_long_line),
+	    T(test_exec_substitution_env),
+	    T(test_exec_not_found),
+	    T(test_exec_timeout_kills),
+	    T(test_exec_term_ignored),
+	    T(test_exec_pipe_held),
+	    T(test_exec_sigterm),
+	    T(test_exec_free_running),
 #undef T
 	};
 

@@ -29,30 +29,31 @@
 #include "engine/step.h"
 #include "inventory/inventory.h"
 
-#define GUARD_MS	10000
-#define NNODES		6
+#define GUARD_MS 10000
+#define NNODES   6
 
 /* What a test saw on the bus. */
 struct rec {
-	size_t		 nevents;
-	size_t		 count[BUS_EVENT__COUNT];
-	unsigned	 active;	/* running or stopping now */
-	unsigned	 max_active;
-	size_t		 ever_running[NNODES];
-	char		 order[NNODES * 8];	/* node digits, as started */
-	int		 ended;
-	int		 end_interrupted;
-	uint64_t	 end_ms;
+	size_t nevents;
+	size_t count[BUS_EVENT__COUNT];
+	unsigned active; /* running or stopping now */
+	unsigned max_active;
+	size_t ever_running[NNODES];
+	char order[NNODES * 8]; /* node digits, as started */
+	int ended;
+	int late; /* node events after run-end */
+	int end_interrupted;
+	uint64_t end_ms;
 };
 
 struct fixture {
-	struct bus	*bus;
-	struct rec	 rec;
-	struct event	*guard;
-	int		 guard_fired;
-	struct inv_node	 inv[NNODES];
-	char		 names[NNODES][16];
-	uint64_t	 t0;
+	struct bus *bus;
+	struct rec rec;
+	struct event *guard;
+	int guard_fired;
+	struct inv_node inv[NNODES];
+	char names[NNODES][16];
+	uint64_t t0;
 };
 
 static struct fixture *F;
@@ -73,11 +74,13 @@ node_index(const char *name)
 static void
 rec_cb(const struct bus_event *ev, void *arg)
 {
-	struct rec	*rec = arg;
-	char		 digit[2];
+	struct rec *rec = arg;
+	char digit[2];
 
 	rec->nevents++;
 	rec->count[ev->type]++;
+	if (rec->ended && ev->type != BUS_RUN_END)
+		rec->late++;
 	switch (ev->type) {
 	case BUS_NODE_STATE:
 		if (ev->node_state.new == NODE_RUNNING) {
@@ -89,7 +92,7 @@ rec_cb(const struct bus_event *ev, void *arg)
 		}
 		if (ev->node_state.new == NODE_DONE &&
 		    (ev->node_state.old == NODE_RUNNING ||
-		    ev->node_state.old == NODE_STOPPING))
+			ev->node_state.old == NODE_STOPPING))
 			rec->active--;
 		if (rec->active > rec->max_active)
 			rec->max_active = rec->active;
@@ -107,9 +110,9 @@ rec_cb(const struct bus_event *ev, void *arg)
 static int
 setup(void **state)
 {
-	struct timeval	 tv;
-	char		*err = NULL;
-	int		 i;
+	struct timeval tv;
+	char *err = NULL;
+	int i;
 
 	F = calloc(1, sizeof *F);
 	assert_int_equal(loop_init(&err), 0);
@@ -156,9 +159,9 @@ never_cancel(struct node *n)
 }
 
 static const struct step_def never_def = {
-	.name = "never",
-	.start = never_start,
-	.cancel = never_cancel,
+    .name = "never",
+    .start = never_start,
+    .cancel = never_cancel,
 };
 
 /* Like never, but its cleanup never finishes either. */
@@ -169,15 +172,15 @@ stubborn_cancel(struct node *n)
 }
 
 static const struct step_def stubborn_def = {
-	.name = "stubborn",
-	.start = never_start,
-	.cancel = stubborn_cancel,
+    .name = "stubborn",
+    .start = never_start,
+    .cancel = stubborn_cancel,
 };
 
 static struct run *
 new_run(unsigned fanout, uint64_t timeout_ms)
 {
-	struct run_params	p;
+	struct run_params p;
 
 	memset(&p, 0, sizeof p);
 	p.what = "test";
@@ -195,17 +198,18 @@ run_to_end(struct run *run)
 		loop_run();
 	assert_false(F->guard_fired);
 	assert_true(run_finished(run));
+	assert_int_equal(F->rec.late, 0);
 }
 
 /* --- bus ------------------------------------------------------------ */
 
 struct sink_state {
-	struct bus	*bus;
-	struct bus_sink	*self;
-	struct bus_sink	*other;		/* to unsubscribe, or subscribed */
-	struct sink_state *child;	/* state of the sink subscribed */
-	int		 calls;
-	int		 action;
+	struct bus *bus;
+	struct bus_sink *self;
+	struct bus_sink *other;   /* to unsubscribe, or subscribed */
+	struct sink_state *child; /* state of the sink subscribed */
+	int calls;
+	int action;
 };
 
 enum { ACT_NONE, ACT_UNSUB_SELF, ACT_UNSUB_OTHER, ACT_SUBSCRIBE };
@@ -213,7 +217,7 @@ enum { ACT_NONE, ACT_UNSUB_SELF, ACT_UNSUB_OTHER, ACT_SUBSCRIBE };
 static void
 sink_cb(const struct bus_event *ev, void *arg)
 {
-	struct sink_state	*s = arg;
+	struct sink_state *s = arg;
 
 	s->calls++;
 	switch (s->action) {
@@ -235,7 +239,7 @@ sink_cb(const struct bus_event *ev, void *arg)
 static void
 publish_info(struct bus *bus)
 {
-	struct bus_event	ev;
+	struct bus_event ev;
 
 	memset(&ev, 0, sizeof ev);
 	ev.type = BUS_RUN_INFO;
@@ -246,8 +250,8 @@ publish_info(struct bus *bus)
 static void
 test_bus_unsubscribe_self(void **state)
 {
-	struct bus		*bus = bus_new();
-	struct sink_state	 a = { 0 }, b = { 0 };
+	struct bus *bus = bus_new();
+	struct sink_state a = {0}, b = {0};
 
 	a.self = bus_subscribe(bus, sink_cb, &a);
 	b.self = bus_subscribe(bus, sink_cb, &b);
@@ -262,8 +266,8 @@ test_bus_unsubscribe_self(void **state)
 static void
 test_bus_unsubscribe_other(void **state)
 {
-	struct bus		*bus = bus_new();
-	struct sink_state	 a = { 0 }, b = { 0 };
+	struct bus *bus = bus_new();
+	struct sink_state a = {0}, b = {0};
 
 	a.self = bus_subscribe(bus, sink_cb, &a);
 	b.self = bus_subscribe(bus, sink_cb, &b);
@@ -280,8 +284,8 @@ test_bus_unsubscribe_other(void **state)
 static void
 test_bus_subscribe_during_dispatch(void **state)
 {
-	struct bus		*bus = bus_new();
-	struct sink_state	 a = { 0 }, c = { 0 };
+	struct bus *bus = bus_new();
+	struct sink_state a = {0}, c = {0};
 
 	a.bus = bus;
 	a.child = &c;
@@ -289,7 +293,7 @@ test_bus_subscribe_during_dispatch(void **state)
 	a.self = bus_subscribe(bus, sink_cb, &a);
 	publish_info(bus);
 	assert_non_null(a.other);
-	assert_int_equal(c.calls, 0);	/* not the event in flight */
+	assert_int_equal(c.calls, 0); /* not the event in flight */
 	publish_info(bus);
 	assert_int_equal(a.calls, 2);
 	assert_int_equal(c.calls, 1);
@@ -302,7 +306,7 @@ static int nested_depth;
 static void
 nested_cb(const struct bus_event *ev, void *arg)
 {
-	struct bus	*bus = arg;
+	struct bus *bus = arg;
 
 	if (nested_depth++ == 0)
 		publish_info(bus);
@@ -311,8 +315,8 @@ nested_cb(const struct bus_event *ev, void *arg)
 static void
 test_bus_nested_publish(void **state)
 {
-	struct bus		*bus = bus_new();
-	struct sink_state	 b = { 0 };
+	struct bus *bus = bus_new();
+	struct sink_state b = {0};
 
 	nested_depth = 0;
 	bus_subscribe(bus, nested_cb, bus);
@@ -334,7 +338,7 @@ defer_append(void *arg)
 {
 	strlcat(defer_log, arg, sizeof defer_log);
 	if (strcmp(arg, "b") == 0)
-		loop_defer(defer_append, defer_d);	/* next turn, after "c" */
+		loop_defer(defer_append, defer_d); /* next turn, after "c" */
 }
 
 static void
@@ -346,13 +350,13 @@ defer_exit(void *arg)
 static void
 test_loop_defer(void **state)
 {
-	char	*err = NULL;
+	char *err = NULL;
 
 	defer_log[0] = '\0';
 	loop_defer(defer_append, defer_a);
 	loop_defer(defer_append, defer_b);
 	loop_defer(defer_append, defer_c);
-	assert_string_equal(defer_log, "");	/* never synchronously */
+	assert_string_equal(defer_log, ""); /* never synchronously */
 	loop_defer(defer_exit, NULL);
 	loop_run();
 	/* "d", deferred during the turn, waits for the next one. */
@@ -369,7 +373,7 @@ test_loop_defer(void **state)
 static void
 test_loop_now_monotonic(void **state)
 {
-	uint64_t	a, b;
+	uint64_t a, b;
 
 	a = loop_now_ms();
 	b = loop_now_ms();
@@ -382,10 +386,10 @@ test_loop_now_monotonic(void **state)
 static void
 test_run_fanout(void **state)
 {
-	struct step_delay_conf	 conf = { 30 };
-	struct step_inst	 plan[] = { { &step_delay_def, &conf, 0 } };
-	struct run		*run;
-	size_t			 i;
+	struct step_delay_conf conf = {30};
+	struct step_inst plan[] = {{&step_delay_def, &conf, 0}};
+	struct run *run;
+	size_t i;
 
 	run = new_run(2, 5000);
 	for (i = 0; i < NNODES; i++)
@@ -409,15 +413,15 @@ test_run_fanout(void **state)
 static void
 test_run_plan_steps(void **state)
 {
-	struct step_delay_conf	 zero = { 0 }, some = { 10 };
-	struct step_inst	 plan[] = {
-		{ &step_delay_def, &zero, 0 },
-		{ &step_delay_def, &some, 0 },
-		{ &step_delay_def, &zero, 0 },
-		{ &step_delay_def, &some, 0 },
+	struct step_delay_conf zero = {0}, some = {10};
+	struct step_inst plan[] = {
+	    {&step_delay_def, &zero, 0},
+	    {&step_delay_def, &some, 0},
+	    {&step_delay_def, &zero, 0},
+	    {&step_delay_def, &some, 0},
 	};
-	struct run		*run;
-	size_t			 i;
+	struct run *run;
+	size_t i;
 
 	run = new_run(NNODES, 5000);
 	for (i = 0; i < NNODES; i++)
@@ -433,9 +437,9 @@ test_run_plan_steps(void **state)
 static void
 test_run_synchronous(void **state)
 {
-	struct step_delay_conf	 zero = { 0 };
-	struct step_inst	 plan[] = { { &step_delay_def, &zero, 0 } };
-	struct run		*run;
+	struct step_delay_conf zero = {0};
+	struct step_inst plan[] = {{&step_delay_def, &zero, 0}};
+	struct run *run;
 
 	run = new_run(1, 5000);
 	run_add(run, &F->inv[0], plan, 1);
@@ -451,11 +455,11 @@ test_run_synchronous(void **state)
 static void
 test_run_step_deadline(void **state)
 {
-	struct step_delay_conf	 conf = { 20 };
-	struct step_inst	 ok[] = { { &step_delay_def, &conf, 0 } };
-	struct step_inst	 stuck[] = { { &never_def, NULL, 100 } };
-	struct run		*run;
-	const struct node	*n;
+	struct step_delay_conf conf = {20};
+	struct step_inst ok[] = {{&step_delay_def, &conf, 0}};
+	struct step_inst stuck[] = {{&never_def, NULL, 100}};
+	struct run *run;
+	const struct node *n;
 
 	never_cancels = 0;
 	run = new_run(NNODES, 5000);
@@ -478,16 +482,16 @@ test_run_step_deadline(void **state)
 static void
 test_run_global_timeout(void **state)
 {
-	struct step_inst	 stuck[] = { { &never_def, NULL, 0 } };
-	struct step_inst	 later[] = { { &never_def, NULL, 60000 } };
-	struct run		*run;
-	size_t			 i;
+	struct step_inst stuck[] = {{&never_def, NULL, 0}};
+	struct step_inst later[] = {{&never_def, NULL, 60000}};
+	struct run *run;
+	size_t i;
 
 	never_cancels = 0;
 	run = new_run(2, 150);
 	run_add(run, &F->inv[0], stuck, 1);
 	run_add(run, &F->inv[1], later, 1);
-	run_add(run, &F->inv[2], stuck, 1);	/* never gets a slot */
+	run_add(run, &F->inv[2], stuck, 1); /* never gets a slot */
 	run_to_end(run);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(run_node(run, i)->outcome, NODE_OUT_TIMEOUT);
@@ -506,8 +510,8 @@ test_run_global_timeout(void **state)
 static void
 test_run_deadline_bounded_by_run(void **state)
 {
-	struct step_inst	 stuck[] = { { &never_def, NULL, 60000 } };
-	struct run		*run;
+	struct step_inst stuck[] = {{&never_def, NULL, 60000}};
+	struct run *run;
 
 	run = new_run(1, 100);
 	run_add(run, &F->inv[0], stuck, 1);
@@ -521,7 +525,7 @@ test_run_deadline_bounded_by_run(void **state)
 static void
 free_on_end_cb(const struct bus_event *ev, void *arg)
 {
-	struct run	**runp = arg;
+	struct run **runp = arg;
 
 	if (ev->type == BUS_RUN_END) {
 		run_free(*runp);
@@ -532,10 +536,10 @@ free_on_end_cb(const struct bus_event *ev, void *arg)
 static void
 test_run_free_from_run_end(void **state)
 {
-	struct step_delay_conf	 conf = { 5 };
-	struct step_inst	 plan[] = { { &step_delay_def, &conf, 0 } };
-	struct run		*run;
-	size_t			 i;
+	struct step_delay_conf conf = {5};
+	struct step_inst plan[] = {{&step_delay_def, &conf, 0}};
+	struct run *run;
+	size_t i;
 
 	run = new_run(3, 5000);
 	bus_subscribe(F->bus, free_on_end_cb, &run);
@@ -552,10 +556,10 @@ test_run_free_from_run_end(void **state)
 static void
 free_mid_run_cb(const struct bus_event *ev, void *arg)
 {
-	struct run	**runp = arg;
+	struct run **runp = arg;
 
-	if (ev->type == BUS_NODE_STATE && ev->node_state.new ==
-	    NODE_RUNNING && *runp != NULL) {
+	if (ev->type == BUS_NODE_STATE &&
+	    ev->node_state.new == NODE_RUNNING &&*runp != NULL) {
 		run_free(*runp);
 		*runp = NULL;
 		loop_exit();
@@ -565,10 +569,10 @@ free_mid_run_cb(const struct bus_event *ev, void *arg)
 static void
 test_run_free_mid_run(void **state)
 {
-	struct step_delay_conf	 conf = { 60000 };
-	struct step_inst	 plan[] = { { &step_delay_def, &conf, 0 } };
-	struct run		*run;
-	size_t			 i;
+	struct step_delay_conf conf = {60000};
+	struct step_inst plan[] = {{&step_delay_def, &conf, 0}};
+	struct run *run;
+	size_t i;
 
 	run = new_run(NNODES, 60000);
 	for (i = 0; i < NNODES; i++)
@@ -585,7 +589,7 @@ test_run_free_mid_run(void **state)
 static void
 cancel_on_running_cb(const struct bus_event *ev, void *arg)
 {
-	struct run	*run = arg;
+	struct run *run = arg;
 
 	if (ev->type == BUS_NODE_STATE && ev->node_state.new == NODE_RUNNING)
 		run_cancel(run, NODE_OUT_CANCELLED, "by a sink");
@@ -594,9 +598,9 @@ cancel_on_running_cb(const struct bus_event *ev, void *arg)
 static void
 test_run_cancel_reentrant(void **state)
 {
-	struct step_inst	 plan[] = { { &never_def, NULL, 0 } };
-	struct run		*run;
-	size_t			 i;
+	struct step_inst plan[] = {{&never_def, NULL, 0}};
+	struct run *run;
+	size_t i;
 
 	never_cancels = 0;
 	run = new_run(2, 5000);
@@ -605,8 +609,7 @@ test_run_cancel_reentrant(void **state)
 	bus_subscribe(F->bus, cancel_on_running_cb, run);
 	run_to_end(run);
 	for (i = 0; i < 4; i++) {
-		assert_int_equal(run_node(run, i)->outcome,
-		    NODE_OUT_CANCELLED);
+		assert_int_equal(run_node(run, i)->outcome, NODE_OUT_CANCELLED);
 		assert_string_equal(run_node(run, i)->why, "by a sink");
 	}
 	/* Only fit01 started; its step never did, so nothing to cancel. */
@@ -614,6 +617,51 @@ test_run_cancel_reentrant(void **state)
 	assert_int_equal(F->rec.ever_running[1], 0);
 	assert_int_equal(never_cancels, 0);
 	run_free(run);
+}
+
+/*
+ * Cancelled by a sink seeing fit01 end, the sink being first on the bus:
+ * every sink still gets each node-state before run-end.
+ */
+static void
+cancel_on_done_cb(const struct bus_event *ev, void *arg)
+{
+	struct run *run = arg;
+
+	if (ev->type == BUS_NODE_STATE && ev->node_state.new == NODE_DONE)
+		run_cancel(run, NODE_OUT_CANCELLED, "enough");
+}
+
+static void
+test_run_cancel_on_done(void **state)
+{
+	struct step_delay_conf conf = {10};
+	struct step_inst plan[] = {{&step_delay_def, &conf, 0}};
+	struct bus *bus = bus_new();
+	struct run_params p;
+	struct rec rec;
+	struct run *run;
+	size_t i;
+
+	memset(&rec, 0, sizeof rec);
+	memset(&p, 0, sizeof p);
+	p.fanout = 1;
+	p.timeout_ms = 5000;
+	run = run_new(bus, &p);
+	bus_subscribe(bus, cancel_on_done_cb, run);
+	bus_subscribe(bus, rec_cb, &rec);
+	for (i = 0; i < 3; i++)
+		run_add(run, &F->inv[i], plan, 1);
+	run_to_end(run);
+	assert_int_equal(run_node(run, 0)->outcome, NODE_OUT_OK);
+	assert_int_equal(run_node(run, 1)->outcome, NODE_OUT_CANCELLED);
+	assert_int_equal(run_node(run, 2)->outcome, NODE_OUT_CANCELLED);
+	assert_int_equal(rec.ended, 1);
+	assert_int_equal(rec.late, 0);
+	assert_int_equal(rec.count[BUS_RUN_END], 1);
+	/* The run's deferred free does not touch the bus. */
+	run_free(run);
+	bus_free(bus);
 }
 
 /* --- signals -------------------------------------------------------- */
@@ -627,8 +675,8 @@ raise_cb(evutil_socket_t fd, short what, void *arg)
 static struct event *
 raise_at(uint64_t ms)
 {
-	struct event	*ev;
-	struct timeval	 tv;
+	struct event *ev;
+	struct timeval tv;
 
 	ev = evtimer_new(loop_base(), raise_cb, NULL);
 	loop_ms_to_timeval(ms, &tv);
@@ -639,24 +687,23 @@ raise_at(uint64_t ms)
 static void
 test_sigterm_cancels(void **state)
 {
-	struct step_delay_conf	 conf = { 60000 };
-	struct step_inst	 plan[] = { { &step_delay_def, &conf, 0 } };
-	struct event		*ev;
-	struct run		*run;
-	size_t			 i;
+	struct step_delay_conf conf = {60000};
+	struct step_inst plan[] = {{&step_delay_def, &conf, 0}};
+	struct event *ev;
+	struct run *run;
+	size_t i;
 
 	run = new_run(2, 60000);
 	for (i = 0; i < 4; i++)
 		run_add(run, &F->inv[i], plan, 1);
 	ev = raise_at(50);
 	run_start(run);
-	assert_int_equal(loop_run(), 0);	/* ended by the run */
+	assert_int_equal(loop_run(), 0); /* ended by the run */
 	assert_false(F->guard_fired);
 	assert_true(run_finished(run));
 	assert_int_equal(loop_interrupts(), 1);
 	for (i = 0; i < 4; i++) {
-		assert_int_equal(run_node(run, i)->outcome,
-		    NODE_OUT_CANCELLED);
+		assert_int_equal(run_node(run, i)->outcome, NODE_OUT_CANCELLED);
 		assert_string_equal(run_node(run, i)->why,
 		    "interrupted by SIGTERM");
 	}
@@ -671,10 +718,10 @@ test_sigterm_cancels(void **state)
 static void
 test_second_signal_breaks(void **state)
 {
-	struct step_inst	 plan[] = { { &stubborn_def, NULL, 0 } };
-	struct event		*ev1, *ev2;
-	struct run		*run;
-	size_t			 i;
+	struct step_inst plan[] = {{&stubborn_def, NULL, 0}};
+	struct event *ev1, *ev2;
+	struct run *run;
+	size_t i;
 
 	run = new_run(NNODES, 60000);
 	for (i = 0; i < 3; i++)
@@ -691,8 +738,7 @@ test_second_signal_breaks(void **state)
 	run_abort(run);
 	assert_true(run_finished(run));
 	for (i = 0; i < 3; i++)
-		assert_int_equal(run_node(run, i)->outcome,
-		    NODE_OUT_CANCELLED);
+		assert_int_equal(run_node(run, i)->outcome, NODE_OUT_CANCELLED);
 	assert_int_equal(F->rec.end_interrupted, 1);
 	event_free(ev1);
 	event_free(ev2);
@@ -705,16 +751,16 @@ static void
 test_names(void **state)
 {
 	static const struct {
-		enum node_outcome	 o;
-		const char		*name;
+		enum node_outcome o;
+		const char *name;
 	} t[] = {
-		{ NODE_OUT_OK, "ok" },
-		{ NODE_OUT_FAILED, "failed" },
-		{ NODE_OUT_TIMEOUT, "timeout" },
-		{ NODE_OUT_CANCELLED, "cancelled" },
-		{ NODE_OUT_CHILD_FAILED, "child-failed" },
+	    {NODE_OUT_OK, "ok"},
+	    {NODE_OUT_FAILED, "failed"},
+	    {NODE_OUT_TIMEOUT, "timeout"},
+	    {NODE_OUT_CANCELLED, "cancelled"},
+	    {NODE_OUT_CHILD_FAILED, "child-failed"},
 	};
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < nitems(t); i++) {
 		assert_string_equal(node_outcome_name(t[i].o), t[i].name);
@@ -722,8 +768,7 @@ test_names(void **state)
 	}
 	assert_int_equal(node_outcome_lookup("nope"), NODE_OUT__COUNT);
 	assert_string_equal(node_state_name(NODE_STOPPING), "stopping");
-	assert_string_equal(bus_event_name(BUS_NODE_PROGRESS),
-	    "node-progress");
+	assert_string_equal(bus_event_name(BUS_NODE_PROGRESS), "node-progress");
 	assert_ptr_equal(step_find("delay"), &step_delay_def);
 	assert_non_null(step_find("exec"));
 	assert_null(step_find("nope"));
@@ -733,25 +778,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bus_unsubscribe_self),
-		cmocka_unit_test(test_bus_unsubscribe_other),
-		cmocka_unit_test(test_bus_subscribe_during_dispatch),
-		cmocka_unit_test(test_bus_nested_publish),
-		cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_bus_unsubscribe_self),
+	    cmocka_unit_test(test_bus_unsubscribe_other),
+	    cmocka_unit_test(test_bus_subscribe_during_dispatch),
+	    cmocka_unit_test(test_bus_nested_publish),
+	    cmocka_unit_test(test_names),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_loop_defer),
-		T(test_loop_now_monotonic),
-		T(test_run_fanout),
-		T(test_run_plan_steps),
-		T(test_run_synchronous),
-		T(test_run_step_deadline),
-		T(test_run_global_timeout),
-		T(test_run_deadline_bounded_by_run),
-		T(test_run_free_from_run_end),
-		T(test_run_free_mid_run),
-		T(test_run_cancel_reentrant),
-		T(test_sigterm_cancels),
-		T(test_second_signal_breaks),
+	    T(test_loop_defer),
+	    T(test_loop_now_monotonic),
+	    T(test_run_fanout),
+	    T(test_run_plan_steps),
+	    T(test_run_synchronous),
+	    T(test_run_step_deadline),
+	    T(test_run_global_timeout),
+	    T(test_run_deadline_bounded_by_run),
+	    T(test_run_free_from_run_end),
+	    T(test_run_free_mid_run),
+	    T(test_run_cancel_reentrant),
+	    T(test_run_cancel_on_done),
+	    T(test_sigterm_cancels),
+	    T(test_second_signal_breaks),
 #undef T
 	};
 

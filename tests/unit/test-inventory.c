@@ -97,6 +97,10 @@ static const struct bad_case bad_cases[] = {
 	    "group 1: malformed name" },
 	{ "{\"nodes\":[],\"nodes\":[]}", "duplicate object key" },
 	{ "{\"nodes\":[],\"extra\":1}", "inventory: unknown key 'extra'" },
+	/* The file's own text is quoted on one line, whatever it holds. */
+	{ "{\"nodes\":[],\"a\\nb\\u001b[2J\":1}",
+	    "inventory: unknown key 'a?b?[2J'" },
+	{ "{\"nodes\":[], \"x\": \"\\q\n\"}", "invalid escape" },
 };
 
 static void

@@ -32,58 +32,57 @@ static struct inventory *invs[INV_COUNT];
 static char *
 make_r2lab(int n)
 {
-	char *text = xstrdup("["), *next;
+	char *text;
+	size_t len;
+	FILE *f;
 	int i;
 
+	f = open_memstream(&text, &len);
+	fputc('[', f);
 	for (i = 1; i <= n; i++) {
-		xasprintf(&next,
-		    "%s%s{\"cmc\":{\"hostname\":\"reboot%02d\","
+		fprintf(f,
+		    "%s{\"cmc\":{\"hostname\":\"reboot%02d\","
 		    "\"ip\":\"192.168.1.%d\",\"mac\":\"02:00:00:00:00:%02x\"},"
 		    "\"control\":{\"hostname\":\"fit%02d\","
 		    "\"ip\":\"192.168.3.%d\",\"mac\":\"00:03:1d:0e:03:%02x\"},"
 		    "\"data\":{\"hostname\":\"data%02d\","
 		    "\"ip\":\"192.168.2.%d\",\"mac\":\"00:03:1d:0e:02:%02x\"}}",
-		    text, i > 1 ? "," : "", i, i, i, i, i, i, i, i, i);
-		free(text);
-		text = next;
+		    i > 1 ? "," : "", i, i, i, i, i, i, i, i, i);
 	}
-	xasprintf(&next, "%s]", text);
-	free(text);
-	return (next);
+	fputc(']', f);
+	fclose(f);
+	return (text);
 }
 
 /* rhubarb's object form: names and their groups (comma separated). */
 static char *
 make_extended(const char *const *names, const char *const *groups, int n)
 {
-	char *text = xstrdup("{\"nodes\":["), *next, *g, *gnext, *w, *last;
-	char *copy;
+	char *text, *copy, *w, *last;
+	size_t len;
+	FILE *f;
 	int i;
 
+	f = open_memstream(&text, &len);
+	fputs("{\"nodes\":[", f);
 	for (i = 0; i < n; i++) {
-		g = xstrdup("");
+		fprintf(f,
+		    "%s{\"control\":{\"hostname\":\"%s\","
+		    "\"ip\":\"10.0.%d.%d\",\"mac\":\"02:00:00:00:%02x:%02x\"},"
+		    "\"groups\":[",
+		    i > 0 ? "," : "", names[i], i / 256, i % 256, i / 256,
+		    i % 256);
 		copy = xstrdup(
 		    groups != NULL && groups[i] != NULL ? groups[i] : "");
 		for (w = strtok_r(copy, ",", &last); w != NULL;
-		     w = strtok_r(NULL, ",", &last)) {
-			xasprintf(&gnext, "%s%s\"%s\"", g, *g ? "," : "", w);
-			free(g);
-			g = gnext;
-		}
+		     w = strtok_r(NULL, ",", &last))
+			fprintf(f, "%s\"%s\"", w == copy ? "" : ",", w);
 		free(copy);
-		xasprintf(&next,
-		    "%s%s{\"control\":{\"hostname\":\"%s\","
-		    "\"ip\":\"10.0.%d.%d\",\"mac\":\"02:00:00:00:%02x:%02x\"},"
-		    "\"groups\":[%s]}",
-		    text, i > 0 ? "," : "", names[i], i / 256, i % 256, i / 256,
-		    i % 256, g);
-		free(g);
-		free(text);
-		text = next;
+		fputs("]}", f);
 	}
-	xasprintf(&next, "%s]}", text);
-	free(text);
-	return (next);
+	fputs("]}", f);
+	fclose(f);
+	return (text);
 }
 
 static struct inventory *
