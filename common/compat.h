@@ -13,7 +13,7 @@
 #define __unused __attribute__((__unused__))
 #endif
 #define printflike(a, b) __attribute__((__format__(__printf__, a, b)))
-#define __dead __attribute__((__noreturn__))
+#define __dead           __attribute__((__noreturn__))
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -13,17 +13,17 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-static FILE		*log_file;
-static char		*log_file_path;
-static int		 log_stderr_ok = 1;
-static enum log_level	 log_level = LOG_LEVEL_INFO;
+static FILE *log_file;
+static char *log_file_path;
+static int log_stderr_ok = 1;
+static enum log_level log_level = LOG_LEVEL_INFO;
 
-static const char *log_level_names[] = { "error", "warn", "info", "debug" };
+static const char *log_level_names[] = {"error", "warn", "info", "debug"};
 
 int
 log_open(const char *path, int stderr_fallback)
 {
-	FILE	*f;
+	FILE *f;
 
 	log_close();
 	log_stderr_ok = stderr_fallback;
@@ -94,11 +94,11 @@ log_put_escaped(FILE *f, const char *s)
 void
 log_vwrite(enum log_level level, const char *fmt, va_list ap)
 {
-	struct timespec	 ts;
-	struct tm	 tm;
-	FILE		*f;
-	char		*msg, stamp[32];
-	int		 saved_errno = errno;
+	struct timespec ts;
+	struct tm tm;
+	FILE *f;
+	char *msg, stamp[32];
+	int saved_errno = errno;
 
 	if (level > log_level)
 		return;
@@ -122,7 +122,7 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 void
 log_write(enum log_level level, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	log_vwrite(level, fmt, ap);

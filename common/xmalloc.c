@@ -13,8 +13,8 @@
 static __dead void
 xalloc_fail(size_t size)
 {
-	char	buf[96];
-	int	n;
+	char buf[96];
+	int n;
 
 	n = snprintf(buf, sizeof buf, "fatal: out of memory (%zu bytes)\n",
 	    size);
@@ -26,7 +26,7 @@ xalloc_fail(size_t size)
 void *
 xmalloc(size_t size)
 {
-	void	*p;
+	void *p;
 
 	if (size == 0)
 		size = 1;
@@ -38,7 +38,7 @@ xmalloc(size_t size)
 void *
 xcalloc(size_t nmemb, size_t size)
 {
-	void	*p;
+	void *p;
 
 	if (nmemb == 0 || size == 0)
 		nmemb = size = 1;
@@ -50,7 +50,7 @@ xcalloc(size_t nmemb, size_t size)
 void *
 xreallocarray(void *ptr, size_t nmemb, size_t size)
 {
-	void	*p;
+	void *p;
 
 	if (nmemb == 0 || size == 0)
 		nmemb = size = 1;
@@ -62,7 +62,7 @@ xreallocarray(void *ptr, size_t nmemb, size_t size)
 char *
 xstrdup(const char *s)
 {
-	char	*p;
+	char *p;
 
 	if ((p = strdup(s)) == NULL)
 		xalloc_fail(strlen(s) + 1);
@@ -72,7 +72,7 @@ xstrdup(const char *s)
 char *
 xstrndup(const char *s, size_t n)
 {
-	char	*p;
+	char *p;
 
 	if ((p = strndup(s, n)) == NULL)
 		xalloc_fail(n + 1);
@@ -82,7 +82,7 @@ xstrndup(const char *s, size_t n)
 int
 xvasprintf(char **ret, const char *fmt, va_list ap)
 {
-	int	n;
+	int n;
 
 	if ((n = vasprintf(ret, fmt, ap)) < 0)
 		xalloc_fail(strlen(fmt));
@@ -92,8 +92,8 @@ xvasprintf(char **ret, const char *fmt, va_list ap)
 int
 xasprintf(char **ret, const char *fmt, ...)
 {
-	va_list	ap;
-	int	n;
+	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
 	n = xvasprintf(ret, fmt, ap);

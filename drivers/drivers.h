@@ -5,7 +5,6 @@
 #define DRIVERS_DRIVERS_H
 
 /* Call cb(library, version, arg) for each protocol library linked in. */
-void	drivers_versions(void (*)(const char *, const char *, void *),
-	    void *);
+void drivers_versions(void (*)(const char *, const char *, void *), void *);
 
 #endif

@@ -11,14 +11,13 @@
 struct groups;
 
 /* Load a groups file; a missing file is an empty set when optional. */
-struct groups	*groups_load(const char *path, int optional, char **errp);
-struct groups	*groups_parse(const char *text, const char *origin,
-		    char **errp);
-struct groups	*groups_new(void);
-void		 groups_free(struct groups *);
+struct groups *groups_load(const char *path, int optional, char **errp);
+struct groups *groups_parse(const char *text, const char *origin, char **errp);
+struct groups *groups_new(void);
+void groups_free(struct groups *);
 /* The spec of a group, or NULL. */
-const char	*groups_find(const struct groups *, const char *name);
-size_t		 groups_count(const struct groups *);
-const char	*groups_name(const struct groups *, size_t);
+const char *groups_find(const struct groups *, const char *name);
+size_t groups_count(const struct groups *);
+const char *groups_name(const struct groups *, size_t);
 
 #endif

@@ -9,11 +9,11 @@
 static int
 cmd_help_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	const struct cmd_entry	**e, *entry;
-	struct cmd_ctx		  sub;
+	const struct cmd_entry **e, *entry;
+	struct cmd_ctx sub;
 
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0))
+	if (argc == 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
 		return (cmd_help(ctx));
 	if (argc > 2)
 		return (cmd_usage_error(ctx, "too many arguments"));
@@ -24,8 +24,8 @@ cmd_help_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		memset(&sub, 0, sizeof sub);
 		sub.prog = "rhubarb";
 		sub.entry = entry;
-		printf("usage: rhubarb %s %s\n%s\n", entry->name,
-		    entry->usage, entry->summary);
+		printf("usage: rhubarb %s %s\n%s\n", entry->name, entry->usage,
+		    entry->summary);
 		if (entry->help != NULL && *entry->help != '\0')
 			printf("\n%s", entry->help);
 		return (EXIT_OK);
@@ -37,9 +37,9 @@ cmd_help_exec(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_help_entry = {
-	.name = "help",
-	.usage = "[COMMAND]",
-	.summary = "list the commands or show one command's help",
-	.help = "",
-	.exec = cmd_help_exec,
+    .name = "help",
+    .usage = "[COMMAND]",
+    .summary = "list the commands or show one command's help",
+    .help = "",
+    .exec = cmd_help_exec,
 };

@@ -49,15 +49,13 @@ cmd_inventory_table(const struct inventory *inv, const struct nodeset *set)
 	size_t i, w = 4, j;
 	char *be;
 
-	NODESET_FOREACH(i, set)
-	{
+	NODESET_FOREACH(i, set) {
 		if (strlen(inv->nodes[i].name) > w)
 			w = strlen(inv->nodes[i].name);
 	}
 	printf("%-*s  %-15s  %-17s  %-5s  %s\n", (int)w, "NAME", "CONTROL IP",
 	    "CONTROL MAC", "POWER", "BACK ENDS  [GROUPS]");
-	NODESET_FOREACH(i, set)
-	{
+	NODESET_FOREACH(i, set) {
 		n = &inv->nodes[i];
 		be = cmd_inventory_backends(inv, n);
 		printf("%-*s  %-15s  %-17s  %-5s  %s", (int)w, n->name,
@@ -137,8 +135,8 @@ cmd_inventory_json(const struct inventory *inv, const struct nodeset *set)
 
 	nodes = json_array();
 	NODESET_FOREACH(i, set)
-	json_array_append_new(nodes,
-	    cmd_inventory_node_json(inv, &inv->nodes[i]));
+		json_array_append_new(nodes,
+		    cmd_inventory_node_json(inv, &inv->nodes[i]));
 	root = json_pack("{s:s, s:o}", "path", inv->path, "nodes", nodes);
 	r = json_dumpf(root, stdout, JSON_INDENT(2));
 	printf("\n");

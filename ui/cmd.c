@@ -28,16 +28,17 @@ extern const struct cmd_entry cmd_version_entry;
 
 /* Sorted by name; CMakeLists.txt makes an r<name> link for each. */
 const struct cmd_entry *cmd_table[] = {
-	&cmd_config_entry,
-	&cmd_exec_entry,
-	&cmd_help_entry,
-	&cmd_inventory_entry,
-	&cmd_nodes_entry,
-	&cmd_version_entry,
-	NULL,
+    &cmd_config_entry,
+    &cmd_exec_entry,
+    &cmd_help_entry,
+    &cmd_inventory_entry,
+    &cmd_nodes_entry,
+    &cmd_version_entry,
+    NULL,
 };
 
 static char *cmd_state_path;
+static int cmd_state_failed;
 
 const struct cmd_entry *
 cmd_find(const char *name)
@@ -52,10 +53,9 @@ cmd_find(const char *name)
 }
 
 static void
-cmd_vmessage(struct cmd_ctx *ctx, const char *kind, const char *fmt,
-    va_list ap)
+cmd_vmessage(struct cmd_ctx *ctx, const char *kind, const char *fmt, va_list ap)
 {
-	char	*msg;
+	char *msg;
 
 	xvasprintf(&msg, fmt, ap);
 	fprintf(stderr, "%s: %s%s\n", ctx->prog, kind, msg);
@@ -69,7 +69,7 @@ cmd_vmessage(struct cmd_ctx *ctx, const char *kind, const char *fmt,
 void
 cmd_error(struct cmd_ctx *ctx, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	cmd_vmessage(ctx, "", fmt, ap);
@@ -79,7 +79,7 @@ cmd_error(struct cmd_ctx *ctx, const char *fmt, ...)
 void
 cmd_warn(struct cmd_ctx *ctx, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	cmd_vmessage(ctx, "warning: ", fmt, ap);
@@ -89,7 +89,7 @@ cmd_warn(struct cmd_ctx *ctx, const char *fmt, ...)
 int
 cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	cmd_vmessage(ctx, "", fmt, ap);
@@ -120,7 +120,7 @@ cmd_add_option(struct cmd_ctx *ctx, const char *opt)
 static char *
 cmd_short_hostname(void)
 {
-	char	name[256];
+	char name[256];
 
 	if (gethostname(name, sizeof name) != 0)
 		return (xstrdup(""));
@@ -133,8 +133,8 @@ cmd_short_hostname(void)
 static int
 cmd_mkdirs(const char *path)
 {
-	char	*copy, *p;
-	int	 r = 0;
+	char *copy, *p;
+	int r = 0;
 
 	copy = xstrdup(path);
 	for (p = copy + 1; r == 0; p++) {
@@ -155,10 +155,10 @@ cmd_mkdirs(const char *path)
 const char *
 cmd_state_dir(struct cmd_ctx *ctx)
 {
-	const char	*conf = "", *xdg, *home;
-	char		*path;
+	const char *conf = "", *xdg, *home;
+	char *path;
 
-	if (cmd_state_path != NULL)
+	if (cmd_state_path != NULL || cmd_state_failed)
 		return (cmd_state_path);
 	if (ctx->config != NULL)
 		conf = config_str(ctx->config, CK_TESTBED_STATE_DIR);
@@ -170,9 +170,14 @@ cmd_state_dir(struct cmd_ctx *ctx)
 		xasprintf(&path, "%s/rhubarb", xdg);
 	else if ((home = getenv("HOME")) != NULL && *home == '/')
 		xasprintf(&path, "%s/.local/state/rhubarb", home);
-	else
+	else {
+		cmd_state_failed = 1;
 		return (NULL);
+	}
 	if (cmd_mkdirs(path) != 0 || access(path, W_OK) != 0) {
+		cmd_warn(ctx, "state directory %s: %s; logging to stderr", path,
+		    strerror(errno));
+		cmd_state_failed = 1;
 		free(path);
 		return (NULL);
 	}
@@ -196,11 +201,10 @@ cmd_log_level(const char *name)
 static void
 cmd_open_log(struct cmd_ctx *ctx)
 {
-	const char	*dir;
-	char		*path;
+	const char *dir;
+	char *path;
 
-	log_set_level(cmd_log_level(config_str(ctx->config,
-	    CK_LOGGING_LEVEL)));
+	log_set_level(cmd_log_level(config_str(ctx->config, CK_LOGGING_LEVEL)));
 	if ((dir = cmd_state_dir(ctx)) == NULL)
 		return;
 	xasprintf(&path, "%s/rhubarb.log", dir);
@@ -213,9 +217,9 @@ cmd_open_log(struct cmd_ctx *ctx)
 int
 cmd_load_config(struct cmd_ctx *ctx)
 {
-	char	*host, *err = NULL;
-	size_t	 i;
-	int	 r;
+	char *host, *err = NULL;
+	size_t i;
+	int r;
 
 	if (ctx->config != NULL)
 		return (0);
@@ -242,9 +246,9 @@ cmd_load_config(struct cmd_ctx *ctx)
 int
 cmd_load_inventory(struct cmd_ctx *ctx)
 {
-	const char	*path;
-	char		*err = NULL;
-	int		 r;
+	const char *path;
+	char *err = NULL;
+	int r;
 
 	if ((r = cmd_load_config(ctx)) != 0)
 		return (r);
@@ -269,10 +273,10 @@ int
 cmd_select(struct cmd_ctx *ctx, int all_nodes, int argc, char **argv,
     int allow_empty, struct nodeset **setp)
 {
-	struct nodeset_env	 env;
-	struct nodeset		*set;
-	char			*err = NULL;
-	int			 r;
+	struct nodeset_env env;
+	struct nodeset *set;
+	char *err = NULL;
+	int r;
 
 	*setp = NULL;
 	if ((r = cmd_load_inventory(ctx)) != 0)
@@ -283,7 +287,7 @@ cmd_select(struct cmd_ctx *ctx, int all_nodes, int argc, char **argv,
 	env.groups = ctx->groups;
 	set = nodeset_new(ctx->inventory);
 	if (nodeset_select(set, &env, all_nodes, argc, argv, getenv("NODES"),
-	    &err) != 0) {
+		&err) != 0) {
 		cmd_error(ctx, "%s", err);
 		free(err);
 		nodeset_free(set);
@@ -301,7 +305,7 @@ cmd_select(struct cmd_ctx *ctx, int all_nodes, int argc, char **argv,
 void
 cmd_ctx_free(struct cmd_ctx *ctx)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < ctx->noptions; i++)
 		free(ctx->options[i]);
@@ -311,5 +315,6 @@ cmd_ctx_free(struct cmd_ctx *ctx)
 	config_free(ctx->config);
 	free(cmd_state_path);
 	cmd_state_path = NULL;
+	cmd_state_failed = 0;
 	log_close();
 }

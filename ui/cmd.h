@@ -13,9 +13,9 @@
 
 #include "common/compat.h"
 
-#define EXIT_OK		0
-#define EXIT_FAILED	1
-#define EXIT_USAGE	2
+#define EXIT_OK     0
+#define EXIT_FAILED 1
+#define EXIT_USAGE  2
 
 struct config;
 struct inventory;
@@ -23,21 +23,21 @@ struct groups;
 struct nodeset;
 
 struct cmd_ctx {
-	const char		*prog;		/* "rnodes", "rhubarb config" */
-	const struct cmd_entry	*entry;
-	struct config		*config;	/* after cmd_load_config */
-	struct inventory	*inventory;	/* after cmd_load_inventory */
-	struct groups		*groups;	/* after cmd_load_inventory */
-	char			**options;	/* -o section.key=value */
-	size_t			 noptions;
+	const char *prog; /* "rnodes", "rhubarb config" */
+	const struct cmd_entry *entry;
+	struct config *config;       /* after cmd_load_config */
+	struct inventory *inventory; /* after cmd_load_inventory */
+	struct groups *groups;       /* after cmd_load_inventory */
+	char **options;              /* -o section.key=value */
+	size_t noptions;
 };
 
 struct cmd_entry {
-	const char	*name;		/* "nodes": rhubarb nodes, rnodes */
-	const char	*usage;		/* synopsis after the name */
-	const char	*summary;	/* one line for "rhubarb help" */
-	const char	*help;		/* options, one per line */
-	int		 (*exec)(struct cmd_ctx *, int, char **);
+	const char *name;    /* "nodes": rhubarb nodes, rnodes */
+	const char *usage;   /* synopsis after the name */
+	const char *summary; /* one line for "rhubarb help" */
+	const char *help;    /* options, one per line */
+	int (*exec)(struct cmd_ctx *, int, char **);
 };
 
 extern const struct cmd_entry *cmd_table[];
@@ -45,32 +45,31 @@ extern const struct cmd_entry *cmd_table[];
 const struct cmd_entry *cmd_find(const char *name);
 
 /* "prog: message" on stderr. */
-void	cmd_error(struct cmd_ctx *, const char *, ...) printflike(2, 3);
-void	cmd_warn(struct cmd_ctx *, const char *, ...) printflike(2, 3);
+void cmd_error(struct cmd_ctx *, const char *, ...) printflike(2, 3);
+void cmd_warn(struct cmd_ctx *, const char *, ...) printflike(2, 3);
 /* Print the error and a usage line; returns EXIT_USAGE. */
-int	cmd_usage_error(struct cmd_ctx *, const char *, ...)
-	    printflike(2, 3);
+int cmd_usage_error(struct cmd_ctx *, const char *, ...) printflike(2, 3);
 /* Full help on stdout; returns EXIT_OK. */
-int	cmd_help(struct cmd_ctx *);
+int cmd_help(struct cmd_ctx *);
 /* Remember one -o option (applied by cmd_load_config). */
-void	cmd_add_option(struct cmd_ctx *, const char *);
+void cmd_add_option(struct cmd_ctx *, const char *);
 
 /*
  * Load the layered configuration with the -o options, print warnings, open
  * the log. 0, or EXIT_USAGE after printing the error.
  */
-int	cmd_load_config(struct cmd_ctx *);
+int cmd_load_config(struct cmd_ctx *);
 /* Load config (if not yet), inventory and groups. 0 or EXIT_USAGE. */
-int	cmd_load_inventory(struct cmd_ctx *);
+int cmd_load_inventory(struct cmd_ctx *);
 /*
  * Load what is needed and build the selection from -a, the arguments and
  * $NODES. An empty selection is an error unless allow_empty. 0 or
  * EXIT_USAGE.
  */
-int	cmd_select(struct cmd_ctx *, int all_nodes, int argc, char **argv,
-	    int allow_empty, struct nodeset **setp);
+int cmd_select(struct cmd_ctx *, int all_nodes, int argc, char **argv,
+    int allow_empty, struct nodeset **setp);
 /* The state directory (created if needed), or NULL if none is usable. */
 const char *cmd_state_dir(struct cmd_ctx *);
-void	cmd_ctx_free(struct cmd_ctx *);
+void cmd_ctx_free(struct cmd_ctx *);
 
 #endif

@@ -16,7 +16,8 @@ main_usage(FILE *f)
 {
 	const struct cmd_entry **e;
 
-	fprintf(f, "usage: rhubarb COMMAND [ARGS...]\n"
+	fprintf(f,
+	    "usage: rhubarb COMMAND [ARGS...]\n"
 	    "       rhubarb COMMAND --help | rhubarb --version\n\n"
 	    "commands (also as rCOMMAND or rhubarb-COMMAND):\n");
 	for (e = cmd_table; *e != NULL; e++)
@@ -37,11 +38,11 @@ main_from_progname(const char *base)
 int
 main(int argc, char **argv)
 {
-	const struct cmd_entry	*entry;
-	struct cmd_ctx		 ctx;
-	const char		*base;
-	char			*prog = NULL;
-	int			 r;
+	const struct cmd_entry *entry;
+	struct cmd_ctx ctx;
+	const char *base;
+	char *prog = NULL;
+	int r;
 
 	base = argc > 0 && argv[0] != NULL ? argv[0] : "rhubarb";
 	if (strrchr(base, '/') != NULL)
@@ -65,8 +66,10 @@ main(int argc, char **argv)
 			return (EXIT_OK);
 		}
 		if ((entry = cmd_find(argv[1])) == NULL) {
-			fprintf(stderr, "rhubarb: unknown command '%s' "
-			    "(rhubarb --help lists them)\n", argv[1]);
+			fprintf(stderr,
+			    "rhubarb: unknown command '%s' "
+			    "(rhubarb --help lists them)\n",
+			    argv[1]);
 			return (EXIT_USAGE);
 		}
 		xasprintf(&prog, "rhubarb %s", entry->name);

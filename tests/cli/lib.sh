@@ -15,6 +15,8 @@ trap 'rm -rf "$T"' EXIT INT TERM
 export HOME="$T/home" XDG_STATE_HOME="$T/state"
 mkdir -p "$HOME" "$XDG_STATE_HOME"
 unset NODES RHUBARB_CONFIG
+# As root the state directory would be /var/lib/rhubarb: keep it here.
+printf '[testbed]\nstate_dir = %s/state/rhubarb\n' "$T" >"$HOME/.rhubarb.conf"
 cd "$T"
 
 passed=0

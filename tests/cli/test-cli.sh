@@ -35,4 +35,14 @@ one_line_err
 has_err "bad.conf:2"
 no_out
 
+# The log: a line per message with time, pid and level, in the state
+# directory; when that cannot be made, a warning and stderr instead.
+expect 0 "$B/rhubarb" exec -o testbed.inventory_nodes_path="$RHUBARB_TEST_DATA/inventory-r2lab.json" 1-2 -- true
+log=$T/state/rhubarb/rhubarb.log
+grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+ [0-9]+ info fit01: ' "$log" &&
+    ok || ko "log line format in $log"
+touch "$T/file"
+expect 0 "$B/rhubarb" exec -o testbed.state_dir="$T/file/sub" -o testbed.inventory_nodes_path="$RHUBARB_TEST_DATA/inventory-r2lab.json" 1 -- true
+has_err "state directory $T/file/sub: Not a directory; logging to stderr"
+
 finish

@@ -59,7 +59,8 @@ has "running -> stopping: run timeout after 300ms"
 
 # Fan-out 1: one node after the other, in order.
 expect 0 "$B/rhubarb" exec -f 1 -a -- sh -c 'echo start-%n; sleep 0.05; echo end-%n'
-order=$(printf '%s\n' "$out" | sed -n 's/.* \(start-fit0.\|end-fit0.\)$/\1/p' | tr '\n' ' ')
+order=$(printf '%s\n' "$out" | sed -n -e 's/.* \(start-fit0.\)$/\1/p' \
+    -e 's/.* \(end-fit0.\)$/\1/p' | tr '\n' ' ')
 [ "$order" = "start-fit01 end-fit01 start-fit02 end-fit02 start-fit03 end-fit03 " ] &&
     ok || ko "fan-out order: $order"
 

@@ -15,9 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct inventory	*inv;
-	char			*err = NULL;
-	size_t			 i;
+	struct inventory *inv;
+	char *err = NULL;
+	size_t i;
 
 	inv = inventory_parse((const char *)data, size, "fuzz", &err);
 	if (inv == NULL) {
@@ -27,8 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	assert(err == NULL);
 	for (i = 0; i < inv->nnodes; i++) {
-		assert(inventory_find(inv, inv->nodes[i].name) ==
-		    &inv->nodes[i]);
+		assert(
+		    inventory_find(inv, inv->nodes[i].name) == &inv->nodes[i]);
 		assert(inv->nodes[i].control.mac != NULL);
 	}
 	inventory_free(inv);
