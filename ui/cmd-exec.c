@@ -193,7 +193,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	params.timeout_ms = timeout_ms;
 	run = run_new(bus, &params);
 	NODESET_FOREACH(i, set)
-	run_add(run, &ctx->inventory->nodes[i], plan, nsteps);
+		run_add(run, &ctx->inventory->nodes[i], plan, nsteps);
 
 	run_start(run);
 	if (!run_finished(run))
