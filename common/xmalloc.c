@@ -18,8 +18,9 @@ xalloc_fail(size_t size)
 
 	n = snprintf(buf, sizeof buf, "fatal: out of memory (%zu bytes)\n",
 	    size);
-	if (n > 0)
-		(void)write(STDERR_FILENO, buf, (size_t)n);
+	/* Nothing more can be done if this write fails. */
+	if (n > 0 && write(STDERR_FILENO, buf, (size_t)n) < 0)
+		abort();
 	abort();
 }
 

@@ -169,6 +169,20 @@ find_msg(const char *node, const char *text)
 	return (NULL);
 }
 
+/* The message, or fail the test (never returns NULL to the caller). */
+static const struct msg *
+need_msg(const char *node, const char *text)
+{
+	static const struct msg none;
+	const struct msg *m;
+
+	if ((m = find_msg(node, text)) == NULL) {
+		fail_msg("no message '%s' from %s", text, node);
+		return (&none);
+	}
+	return (m);
+}
+
 /* --- argument substitution ---------------------------------------- */
 
 static void
@@ -259,14 +273,14 @@ test_exec_output(void **state)
 	run_add(run, &F->inv[0], plan, 1);
 	run_to_end(run);
 	assert_int_equal(run_node(run, 0)->outcome, NODE_OUT_OK);
-	assert_non_null(m = find_msg("fit01", "hello"));
+	m = need_msg("fit01", "hello");
 	assert_int_equal(m->source, BUS_SOURCE_STDOUT);
 	assert_int_equal(m->level, LOG_LEVEL_INFO);
-	assert_non_null(m = find_msg("fit01", "oops"));
+	m = need_msg("fit01", "oops");
 	assert_int_equal(m->source, BUS_SOURCE_STDERR);
 	assert_non_null(find_msg("fit01", "a")); /* \r\n stripped */
 	assert_non_null(find_msg("fit01", "b"));
-	assert_non_null(m = find_msg("fit01", "tail")); /* no newline */
+	m = need_msg("fit01", "tail"); /* no newline */
 	assert_int_equal(m->source, BUS_SOURCE_STDOUT);
 	assert_int_equal(F->nmsgs, 5);
 	run_free(run);
