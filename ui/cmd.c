@@ -52,6 +52,9 @@ cmd_find(const char *name)
 	return (NULL);
 }
 
+static void cmd_vmessage(struct cmd_ctx *, const char *, const char *, va_list)
+    printflike(3, 0);
+
 static void
 cmd_vmessage(struct cmd_ctx *ctx, const char *kind, const char *fmt, va_list ap)
 {
