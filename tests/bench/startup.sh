@@ -9,7 +9,7 @@
 # Usage: tests/bench/startup.sh [BUILD_DIR] [NODES]   (default build-release, 1000)
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build-release}
+build=$(cd "${1:-$top/build-release}" 2>/dev/null && pwd) || build=${1:-$top/build-release}
 n=${2:-1000}
 [ -x "$build/rhubarb" ] || {
 	echo "startup.sh: no $build/rhubarb; build it first:" >&2
@@ -37,7 +37,7 @@ cd "$t"
 hyperfine -N --warmup 10 --runs "${RUNS:-200}" --style none \
     --export-json "$t/h.json" \
     -n true /bin/true \
-    -n python3 "python3 -c pass" \
+    -n python3 "/usr/bin/python3 -c pass" \
     -n "rnodes -a" "$build/rnodes -a" \
     -n "rnodes --fold 1-$n~5" "$build/rnodes --fold 1-$n~5" \
     -n "rhubarb inventory --json" "$build/rhubarb inventory --json" \
@@ -46,7 +46,7 @@ hyperfine -N --warmup 10 --runs "${RUNS:-200}" --style none \
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
 {
 	echo "true $(rss /bin/true)"
-	echo "python3 $(rss python3 -c pass)"
+	echo "python3 $(rss /usr/bin/python3 -c pass)"
 	echo "rnodes -a $(rss "$build/rnodes" -a)"
 	echo "rnodes --fold 1-$n~5 $(rss "$build/rnodes" --fold "1-$n~5")"
 	echo "rhubarb inventory --json $(rss "$build/rhubarb" inventory --json)"
