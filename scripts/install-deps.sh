@@ -8,7 +8,7 @@ build-essential cmake pkg-config clang libclang-rt-14-dev
 libevent-dev libncurses-dev libtelnet-dev libssh-dev libjansson-dev
 libinih-dev libfreeipmi-dev libsnmp-dev libbsd-dev libcmocka-dev
 openssh-server openssh-client busybox-static socat nftables
-snmpd snmp freeipmi-tools openipmi tmux util-linux iproute2 hyperfine time
+snmpd snmp freeipmi-tools ipmitool openipmi tmux util-linux iproute2 hyperfine time
 python3 git clang-format
 "
 

@@ -94,8 +94,8 @@ alive_pid() {
 	return 1
 }
 
-# The device of every BMC: a BMC with chassis control (0x9f: chassis,
-# bridge, event receiver, SEL, SDR, sensors).
+# The device of every BMC: an MC at 0x20 supporting (0x9f) sensors, SDR,
+# SEL, FRU, event receiver and chassis control.
 cat >"$S/ipmi/sim.emu" <<EOF
 mc_setbmc 0x20
 mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02

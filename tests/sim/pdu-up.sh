@@ -111,8 +111,9 @@ while :; do
 	pending=$(echo "$pending" | while read -r name ip; do
 		[ "$(cat "$S/snmp/probe/$name")" = 1 ] && continue
 		if ! alive_pid "$S/pids/snmpd-$name.pid"; then
-			echo "DEAD $name: $(grep -v '^NET-SNMP version' \
-			    "$S/log/snmpd-$name.log" | tail -n 1)"
+			log=$S/log/snmpd-$name.log
+			why=$(grep -i 'error' "$log" | tail -n 1)
+			echo "DEAD $name: ${why:-$(tail -n 1 "$log")}"
 		fi
 		echo "$name $ip"
 	done)

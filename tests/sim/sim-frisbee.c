@@ -57,8 +57,10 @@
 
 extern char **environ;
 
-/* Exit codes: as the real client, 0 when the image is on disk, 1 for
- * everything else (usage, no server, short write, bad image). */
+/*
+ * Exit codes: as the real client, 0 when the image is on disk, 1 for
+ * everything else (usage, no server, short write, bad image).
+ */
 enum frisbee_exit {
 	FRISBEE_EXIT_OK = 0,
 	FRISBEE_EXIT_FAIL = 1,
@@ -113,6 +115,7 @@ static int feed(struct frisbee *, const char *, size_t);
 static void progress(struct frisbee *);
 static void finish_dots(struct frisbee *);
 static void cleanup(struct frisbee *);
+static int swap_root(struct frisbee *);
 static int receive(struct frisbee *);
 
 static void
@@ -488,6 +491,39 @@ cleanup(struct frisbee *f)
 }
 
 /*
+ * Put the new root (f->tmp) in place of the node's, leaving the old one at
+ * f->tmp: in one step where the file system can exchange two names, so
+ * that the node never has no root, else in two renames.
+ */
+static int
+swap_root(struct frisbee *f)
+{
+	char *old;
+	int r = -1;
+
+	if (renameat2(AT_FDCWD, f->tmp, AT_FDCWD, f->root, RENAME_EXCHANGE) ==
+	    0)
+		return (0);
+	if (errno == ENOENT) {
+		/* No root yet: nothing to exchange with. */
+		if (rename(f->tmp, f->root) == 0)
+			return (0);
+	} else if (errno == EINVAL || errno == ENOSYS) {
+		xasprintf(&old, "%s.old", f->tmp);
+		if (rename(f->root, old) == 0) {
+			if (rename(f->tmp, f->root) == 0 &&
+			    rename(old, f->tmp) == 0)
+				r = 0;
+		}
+		free(old);
+		if (r == 0)
+			return (0);
+	}
+	fprintf(stderr, "frisbee: %s: %s\n", f->root, strerror(errno));
+	return (-1);
+}
+
+/*
  * Receive the image into a new root beside the node's, then swap the two
  * (renameat2 RENAME_EXCHANGE: the node never has no root) and remove the
  * old one. With frisbee-fail, write half into the emptied root and stop.
@@ -495,7 +531,7 @@ cleanup(struct frisbee *f)
 static int
 receive(struct frisbee *f)
 {
-	char buf[64 * 1024], *leave, *old;
+	char buf[64 * 1024], *leave;
 	uint64_t limit;
 	size_t left = 0, take;
 	ssize_t n;
@@ -544,6 +580,7 @@ receive(struct frisbee *f)
 			take = (size_t)(limit - f->got);
 		if (take > 0 && feed(f, buf, take) != 0)
 			return (-1);
+		left = 0;
 		if (f->got == limit)
 			break;
 		if (frisbee_signalled) {
@@ -591,17 +628,10 @@ receive(struct frisbee *f)
 		    "it\n");
 		return (-1);
 	}
-	if (renameat2(AT_FDCWD, f->tmp, AT_FDCWD, f->root, RENAME_EXCHANGE) ==
-	    -1) {
-		if (errno != ENOENT || rename(f->tmp, f->root) == -1) {
-			fprintf(stderr, "frisbee: %s: %s\n", f->root,
-			    strerror(errno));
-			return (-1);
-		}
-	}
+	if (swap_root(f) != 0)
+		return (-1);
 	/* f->tmp is now the old root (or gone). */
-	old = f->tmp;
-	remove_tree(old, 0);
+	remove_tree(f->tmp, 0);
 
 	xasprintf(&leave, "leave %" PRIu32 " %ld\n", f->id, elapsed(f));
 	if (write(f->sock, leave, strlen(leave)) < 0) {
@@ -631,8 +661,10 @@ main(int argc, char **argv)
 	f.timeout = FRISBEE_TIMEOUT;
 	clock_gettime(CLOCK_MONOTONIC, &f.start);
 
-	/* The real client's options; the ones that tune its protocol or
-	 * memory use mean nothing here and are accepted as they are. */
+	/*
+	 * The real client's options; the ones that tune its protocol or
+	 * memory use mean nothing here and are accepted as they are.
+	 */
 	while ((ch = getopt(argc, argv,
 		    "dqhp:m:s:i:tbznU:r:E:D:C:W:S:T:M:R:"
 		    "I:ONc:e:u:K:B:F:Q:P:X:fk:H:")) != -1) {

@@ -55,8 +55,10 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-/* Exit codes: EADDRINUSE when the group and port are taken, as the real
- * server; 1 for every other error (usage, unreadable image). */
+/*
+ * Exit codes: EADDRINUSE when the group and port are taken, as the real
+ * server; 1 for every other error (usage, unreadable image).
+ */
 enum frisbeed_exit {
 	FRISBEED_EXIT_OK = 0,
 	FRISBEED_EXIT_FAIL = 1,
@@ -82,7 +84,6 @@ struct client {
 	uint32_t id;
 	char ip[INET_ADDRSTRLEN];
 	uint64_t off; /* next byte to send */
-	time_t joined;
 	TAILQ_ENTRY(client) entry;
 };
 TAILQ_HEAD(clients, client);
@@ -106,7 +107,6 @@ struct server {
 	const char *image;
 	char *sockpath;
 	uint64_t size;
-	uint64_t chunks;
 	double rate; /* bytes per second, 0: unlimited */
 	double tokens;
 	struct timespec refilled;
@@ -267,7 +267,6 @@ client_line(struct client *cl, char *line)
 		cl->id = (uint32_t)id;
 		strlcpy(cl->ip, ip, sizeof cl->ip);
 		cl->state = srv->size > 0 ? CLIENT_STREAMING : CLIENT_SENT;
-		cl->joined = time(NULL);
 		bufferevent_set_timeouts(cl->bev, NULL, NULL);
 		evbuffer_add_printf(bufferevent_get_output(cl->bev),
 		    "file %" PRIu64 "\n", srv->size);
@@ -550,8 +549,10 @@ unix_listen(struct server *srv, const char *dir, struct in_addr group, int port)
 		say(srv, 1, "%s: path too long", srv->sockpath);
 		return (-1);
 	}
-	/* We hold the UDP port, so a socket left here is stale: a server
-	 * killed with SIGKILL, as rhubarbe stops it, leaves its socket. */
+	/*
+	 * We hold the UDP port, so a socket left here is stale: a server
+	 * killed with SIGKILL, as rhubarbe stops it, leaves its socket.
+	 */
 	unlink(srv->sockpath);
 	srv->listener = evconnlistener_new_bind(srv->base, accept_cb, srv,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128,
@@ -581,8 +582,10 @@ main(int argc, char **argv)
 	srv.idle_timeout = FRISBEED_IDLE_TIMEOUT;
 	srv.status = FRISBEED_EXIT_OK;
 
-	/* The real server's options; those about its multicast tuning are
-	 * accepted and mean nothing here. */
+	/*
+	 * The real server's options; those about its multicast tuning are
+	 * accepted and mean nothing here.
+	 */
 	while ((ch = getopt(argc, argv, "dhp:k:m:i:tbDT:R:B:G:L:W:K:A:E:H:")) !=
 	    -1) {
 		switch (ch) {
@@ -663,7 +666,6 @@ main(int argc, char **argv)
 		goto out;
 	}
 	srv.size = (uint64_t)sb.st_size;
-	srv.chunks = (srv.size + FRISBEED_CHUNK - 1) / FRISBEED_CHUNK;
 	say(&srv, 1, "Opened %s: %" PRIu64 " blocks (%" PRIu64 " bytes)",
 	    srv.image, (srv.size + FRISBEED_BLOCK - 1) / FRISBEED_BLOCK,
 	    srv.size);

@@ -323,8 +323,10 @@ main(int argc, char **argv)
 	iz.out = -1;
 	clock_gettime(CLOCK_MONOTONIC, &iz.start);
 
-	/* The real tool's options; those about file systems, slices,
-	 * compression and crypto change nothing in a tar of a directory. */
+	/*
+	 * The real tool's options; those about file systems, slices,
+	 * compression and crypto change nothing in a tar of a directory.
+	 */
 	while ((ch = getopt(argc, argv,
 		    "vlbnNdihrs:c:z:ofI:13F:DR:S:XxH:U:P:Me:k:u:a:ZLA:B:")) !=
 	    -1) {

@@ -43,7 +43,7 @@ if [ ! -d "$dir" ]; then
 	exit 32
 fi
 case "$dev" in
-/dev/*[a-z]1 | /dev/*p1) ;;	# the first partition of the node's disk
+/dev/sda1 | /dev/hda1 | /dev/vda1 | /dev/xvda1 | /dev/nvme0n1p1) ;;	# the first partition of the node's one disk
 *)
 	echo "$prog: $dir: special device $dev does not exist." >&2
 	exit 32

@@ -60,9 +60,9 @@ enum sim_node_mode {
  * also print each command's output from the start of a line, since the
  * client reads "_TELNET_STATUS=N" there although it types all its commands
  * at once: a line editor does that (it redraws prompt and command, then a
- * newline, as the real imaging system's shell does), so bash with
- * readline, whose bracketed-paste escapes DIR/sim/inputrc turns off
- * (node-up.sh writes it).
+ * newline; without one, the prompt starts the output's first line), so
+ * bash with readline, whose bracketed-paste escapes DIR/sim/inputrc turns
+ * off (node-up.sh writes it).
  */
 #define SIM_NODE_IMAGING_SHELL "/bin/bash"
 /* The installed system's shell: root's (/bin/sh in the testbed's /etc). */
@@ -465,8 +465,10 @@ session(const char *dir, enum sim_node_mode mode)
 	if (session_mounts(dir, node, &err) != 0)
 		goto fail;
 
-	/* sshd starts in the user's home: root's, on the node's disk. The
-	 * imaging system runs from memory and has none. */
+	/*
+	 * sshd starts in the user's home: root's, on the node's disk. The
+	 * imaging system runs from memory and has none.
+	 */
 	if (mode == SIM_NODE_SSH) {
 		xasprintf(&home, "%s/sim/nodes/%s/root/root", dir, node);
 		if (stat(home, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
@@ -491,7 +493,7 @@ session(const char *dir, enum sim_node_mode mode)
 		if (cmd != NULL && *cmd != '\0')
 			execle(SIM_NODE_INSTALLED_SHELL, "sh", "-c", cmd,
 			    (char *)NULL, env);
-		else
+		else /* not a login shell: /etc/profile resets PATH */
 			execle(SIM_NODE_INSTALLED_SHELL, "sh", "-i",
 			    (char *)NULL, env);
 		xasprintf(&err, "%s: %s", SIM_NODE_INSTALLED_SHELL,

@@ -26,7 +26,7 @@ if [ $# -ne 1 ]; then
 fi
 
 case "$1" in
-/dev/*[a-z]1 | /dev/*p1)
+/dev/sda1 | /dev/hda1 | /dev/vda1 | /dev/xvda1 | /dev/nvme0n1p1)
 	# Where is the node's root partition mounted? mountinfo's 4th field
 	# is the mount's root within its file system (so only the end of
 	# $root's path), the 5th its mount point.

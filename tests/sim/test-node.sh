@@ -51,6 +51,9 @@ if [ "${1:-}" = --inside ]; then
 	nssh() {
 		# shellcheck disable=SC2086
 		timeout 30 ssh $SSHOPTS "root@$1" "$2" >"$W/ssh.out" 2>&1
+		r=$?
+		cat "$W/ssh.out" >>"$W/sessions.log"
+		return $r
 	}
 	# cmc I VERB: the CMC card of node I.
 	cmc() { timeout 10 curl -s -m 5 "http://reboot$(printf %02d "$1")/$2"; }
@@ -109,6 +112,7 @@ if [ "${1:-}" = --inside ]; then
 		exec 3>&-
 		wait $tp
 		tr -d '\r' <"$W/tn.raw" >"$W/tn.out"
+		cat "$W/tn.out" >>"$W/sessions.log"
 		rm -f "$W/tn.in"
 	}
 	tn_status() { sed -n 's/^_TELNET_STATUS=\([0-9]*\)$/\1/p' "$W/tn.out" | tail -1; }
@@ -269,6 +273,10 @@ if [ "${1:-}" = --inside ]; then
 	check "telnet to a non-node address is refused cleanly" has 'no node has address 127.0.0.1' "$W/tn.out"
 	nssh 127.0.0.1 hostname
 	check "ssh to a non-node address: key refused" has 'Permission denied (publickey)' "$W/ssh.out"
+
+	# Under an Asan build, the sessions, sshd's log (the key command) and
+	# frisbeed's output would show any sanitizer report.
+	check "no sanitizer report" sh -c "! grep -rqs -e Sanitizer -e 'runtime error' '$W' '$D/sim/log'"
 
 	summary
 	exit $?

@@ -36,8 +36,11 @@ if [ "${1:-}" != --inside ]; then
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
-	if ! timeout 180 "$SIM" up --nodes 12 --boot-delay 2 --dir "$D" \
-	    >"$T/up.log" 2>&1; then
+	# Faults from the start: the 3rd and 4th BMC nodes of the mixed
+	# layout (node i has a BMC when i % 3 == 2).
+	printf 'fit08 bmc-badpass\nfit11 bmc-unreachable\n' >"$T/faults"
+	if ! timeout 180 "$SIM" up --nodes 12 --boot-delay 2 --faults "$T/faults" \
+	    --dir "$D" >"$T/up.log" 2>&1; then
 		echo "FAIL: rhubarb-sim up: $(tail -n 3 "$T/up.log" | tr '\n' ' ')"
 		for f in "$D"/sim/log/*; do
 			[ -f "$f" ] && echo "--- $f" && tail -n 5 "$f"
@@ -137,10 +140,27 @@ echo "BMCs: $(echo "$bmcs" | paste -sd' ' -); nodes $node_a $node_b (IPMI), $nod
 
 # --- IPMI -----------------------------------------------------------------
 
-# Every BMC answers, all at once, and every node starts off.
-out=$(ipmi "$pass" "$(echo "$bmcs" | paste -sd, -)" --stat)
-is "ipmipower --stat on every BMC" "$(echo "$bmcs" | wc -l)" \
+# Faults given at start: bmc-up.sh started one BMC with the other password
+# and the other cannot be reached; every other BMC answers, all at once,
+# and every node starts off.
+node_c=$(awk '$2 == "bmc-badpass" { print $1; exit }' "$S/faults.initial")
+node_d=$(awk '$2 == "bmc-unreachable" { print $1; exit }' "$S/faults.initial")
+bmc_c=bmc${node_c#fit}
+bmc_d=bmc${node_d#fit}
+clean=$(echo "$bmcs" | grep -v -x -e "$bmc_c" -e "$bmc_d" | paste -sd, -)
+out=$(ipmi "$pass" "$clean" --stat)
+is "ipmipower --stat on every BMC without fault" "$(echo "$clean" | tr , '\n' | wc -l)" \
     "$(echo "$out" | grep -c ': off$')"
+is "bmc-badpass from the start: real password" "$bmc_c: password invalid" \
+    "$(ipmi "$pass" "$bmc_c" --stat)"
+is "bmc-badpass from the start: the other one" "$bmc_c: off" \
+    "$(ipmi "$badpass" "$bmc_c" --stat)"
+is "bmc-unreachable from the start" "$bmc_d: connection timeout" \
+    "$(ipmi "$pass" "$bmc_d" --stat --session-timeout=2000)"
+ctl fault "$node_c" clear >/dev/null
+ctl fault "$node_d" clear >/dev/null
+wait_until 200 stat_is "$bmc_c" off && ok || ko "clear does not heal $node_c"
+is "$node_d reachable after clear" "$bmc_d: off" "$(ipmi "$pass" "$bmc_d" --stat)"
 
 # Power through the BMC is the power the CMC sees, and back.
 is "ipmipower --on" "$bmc_a: ok" "$(ipmi "$pass" "$bmc_a" --on)"
