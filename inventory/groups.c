@@ -84,7 +84,7 @@ groups_trim(char *s)
 	return (s);
 }
 
-static int
+int
 groups_name_ok(const char *s)
 {
 	if (*s == '\0')

@@ -17,6 +17,8 @@ struct groups *groups_new(void);
 void groups_free(struct groups *);
 /* The spec of a group, or NULL. */
 const char *groups_find(const struct groups *, const char *name);
+/* Group names: letters, digits, '_', '.' and '-', at least one. */
+int groups_name_ok(const char *);
 size_t groups_count(const struct groups *);
 const char *groups_name(const struct groups *, size_t);
 

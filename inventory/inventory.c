@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "common/xmalloc.h"
+#include "inventory/groups.h"
 #include "inventory/inventory.h"
 
 /* Largest inventory accepted; well above any site, far below memory. */
@@ -386,19 +387,6 @@ inv_outlets_parse(struct inv_parse *p, json_t *arr, struct inventory *inv,
 }
 
 static int
-inv_group_name_ok(const char *s)
-{
-	if (*s == '\0')
-		return (0);
-	for (; *s != '\0'; s++) {
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' &&
-		    *s != '.')
-			return (0);
-	}
-	return (1);
-}
-
-static int
 inv_node_parse(struct inv_parse *p, json_t *obj, int extended,
     struct inventory *inv, struct inv_node *node)
 {
@@ -501,7 +489,7 @@ inv_node_parse(struct inv_parse *p, json_t *obj, int extended,
 		json_array_foreach(v, i, g)
 		{
 			if (!json_is_string(g) ||
-			    !inv_group_name_ok(json_string_value(g)))
+			    !groups_name_ok(json_string_value(g)))
 				return (inv_fail(p,
 				    "group %zu: malformed "
 				    "name (letters, digits, _ . -)",

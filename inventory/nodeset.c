@@ -662,19 +662,6 @@ out:
 	return (r);
 }
 
-static int
-ns_group_name_ok(const char *s)
-{
-	if (*s == '\0')
-		return (0);
-	for (; *s != '\0'; s++) {
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' &&
-		    *s != '-')
-			return (0);
-	}
-	return (1);
-}
-
 /* Does the node declare this group? Lists are short: scan. */
 static int
 ns_node_in_group(const struct inv_node *node, const char *name)
@@ -701,7 +688,7 @@ ns_group(struct ns_ctx *ctx, struct nodeset *out, const char *item)
 	size_t i;
 	int found = 0, r;
 
-	if (!ns_group_name_ok(name))
+	if (!groups_name_ok(name))
 		return (ns_fail(ctx, "misformed group name '%s'", item));
 	for (i = 0; i < ctx->depth; i++) {
 		if (strcmp(ctx->stack[i], name) == 0)

@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "common/xmalloc.h"
+#include "tests/sim/sim-faults.h"
 
 extern char **environ;
 
@@ -70,7 +71,6 @@ enum frisbee_exit {
 #define FRISBEE_BLOCK         1024
 #define FRISBEE_DOTS_PER_LINE 66
 #define FRISBEE_TIMEOUT       60 /* seconds without a server */
-#define FRISBEE_CTL_TIMEOUT   5  /* seconds for simd's answer */
 
 struct frisbee {
 	const char *dir;  /* RHUBARB_SIM_DIR */
@@ -103,8 +103,6 @@ static volatile sig_atomic_t frisbee_signalled;
 static void usage(void);
 static void on_signal(int);
 static long elapsed(struct frisbee *);
-static int simd_faults(const char *, const char *, char **, char **);
-static int has_word(const char *, const char *);
 static int server_connect(struct frisbee *);
 static int read_header(struct frisbee *, char *, size_t, size_t *);
 static int tar_start(struct frisbee *, const char *, int);
@@ -150,83 +148,6 @@ elapsed(struct frisbee *f)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return ((long)(now.tv_sec - f->start.tv_sec -
 	    (now.tv_nsec < f->start.tv_nsec ? 1 : 0)));
-}
-
-/*
- * Ask simd for node's faults: one request on DIR/sim/simd.sock, the answer
- * "ok KIND..." followed by lines up to a lone dot (DESIGN.md, "Control
- * socket"). On success *faultsp is the list after "ok" (maybe empty).
- */
-static int
-simd_faults(const char *dir, const char *node, char **faultsp, char **errp)
-{
-	struct sockaddr_un sun;
-	struct timeval tv = {FRISBEE_CTL_TIMEOUT, 0};
-	char *req = NULL, buf[4096], *nl;
-	size_t have = 0;
-	ssize_t n;
-	int fd = -1, r = -1;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path,
-		"%s/sim/simd.sock", dir) >= sizeof sun.sun_path) {
-		xasprintf(errp, "%s/sim/simd.sock: path too long", dir);
-		return (-1);
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		xasprintf(errp, "%s: %s", sun.sun_path, strerror(errno));
-		goto out;
-	}
-	xasprintf(&req, "faults %s\n", node);
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		xasprintf(errp, "%s: write failed", sun.sun_path);
-		goto out;
-	}
-	while ((nl = memchr(buf, '\n', have)) == NULL) {
-		if (have == sizeof buf - 1) {
-			xasprintf(errp, "simd: answer too long");
-			goto out;
-		}
-		n = read(fd, buf + have, sizeof buf - 1 - have);
-		if (n <= 0) {
-			xasprintf(errp, "simd: %s",
-			    n == 0 ? "no answer" : strerror(errno));
-			goto out;
-		}
-		have += (size_t)n;
-	}
-	*nl = '\0';
-	if (strncmp(buf, "ok", 2) != 0 || (buf[2] != '\0' && buf[2] != ' ')) {
-		xasprintf(errp, "simd: %s", buf);
-		goto out;
-	}
-	*faultsp = xstrdup(buf[2] == ' ' ? buf + 3 : "");
-	r = 0;
-out:
-	free(req);
-	if (fd != -1)
-		close(fd);
-	return (r);
-}
-
-/* Whether the space-separated list holds word. */
-static int
-has_word(const char *list, const char *word)
-{
-	size_t len = strlen(word);
-	const char *p = list;
-
-	while ((p = strstr(p, word)) != NULL) {
-		if ((p == list || p[-1] == ' ') &&
-		    (p[len] == '\0' || p[len] == ' '))
-			return (1);
-		p += len;
-	}
-	return (0);
 }
 
 /*
@@ -748,14 +669,14 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (simd_faults(f.dir, f.node, &faults, &err) != 0) {
+	if (sim_faults_get(f.dir, f.node, &faults, &err) != 0) {
 		fprintf(stderr,
 		    "frisbee: cannot ask simd for %s's faults: "
 		    "%s\n",
 		    f.node, err);
 		free(err);
 	} else
-		f.fail = has_word(faults, "frisbee-fail");
+		f.fail = sim_faults_has(faults, "frisbee-fail");
 	free(faults);
 
 	fprintf(stderr, "Bound to port %d\n", f.port);

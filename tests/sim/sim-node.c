@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "common/xmalloc.h"
+#include "tests/sim/sim-faults.h"
 
 /* Exit codes: the session could not be set up, or bad usage. */
 enum sim_node_exit {
@@ -50,7 +51,6 @@ enum sim_node_mode {
 };
 
 /* How long to wait for simd's answer about faults. */
-#define SIM_NODE_CTL_TIMEOUT 5
 
 /*
  * The imaging system's shell. It must know "set -o pipefail" (dash does
@@ -71,8 +71,6 @@ enum sim_node_mode {
 static void usage(void);
 static char *node_lookup(const char *, const char *, char **);
 static int local_addr_from_parent(char *, size_t, char **);
-static int simd_faults(const char *, const char *, char **, char **);
-static int has_word(const char *, const char *);
 static int authkeys(const char *);
 static int session(const char *, enum sim_node_mode);
 static int session_mounts(const char *, const char *, char **);
@@ -199,84 +197,6 @@ local_addr_from_parent(char *buf, size_t len, char **errp)
 }
 
 /*
- * Ask simd for node's faults: one request on DIR/sim/simd.sock, the answer
- * "ok KIND..." followed by lines up to a lone dot (DESIGN.md, "Control
- * socket"). On success *faultsp is the list after "ok" (maybe empty).
- */
-static int
-simd_faults(const char *dir, const char *node, char **faultsp, char **errp)
-{
-	struct sockaddr_un sun;
-	struct timeval tv = {SIM_NODE_CTL_TIMEOUT, 0};
-	char *req = NULL, buf[4096], *nl;
-	size_t have = 0;
-	ssize_t n;
-	int fd = -1, r = -1;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path,
-		"%s/sim/simd.sock", dir) >= sizeof sun.sun_path) {
-		xasprintf(errp, "%s/sim/simd.sock: path too long", dir);
-		return (-1);
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		xasprintf(errp, "%s: %s", sun.sun_path, strerror(errno));
-		goto out;
-	}
-	xasprintf(&req, "faults %s\n", node);
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		xasprintf(errp, "%s: write failed", sun.sun_path);
-		goto out;
-	}
-	/* The first line is all we need; the rest is the closing dot. */
-	while ((nl = memchr(buf, '\n', have)) == NULL) {
-		if (have == sizeof buf - 1) {
-			xasprintf(errp, "simd: answer too long");
-			goto out;
-		}
-		n = read(fd, buf + have, sizeof buf - 1 - have);
-		if (n <= 0) {
-			xasprintf(errp, "simd: %s",
-			    n == 0 ? "no answer" : strerror(errno));
-			goto out;
-		}
-		have += (size_t)n;
-	}
-	*nl = '\0';
-	if (strncmp(buf, "ok", 2) != 0 || (buf[2] != '\0' && buf[2] != ' ')) {
-		xasprintf(errp, "simd: %s", buf);
-		goto out;
-	}
-	*faultsp = xstrdup(buf[2] == ' ' ? buf + 3 : "");
-	r = 0;
-out:
-	free(req);
-	if (fd != -1)
-		close(fd);
-	return (r);
-}
-
-/* Whether the space-separated list holds word. */
-static int
-has_word(const char *list, const char *word)
-{
-	size_t len = strlen(word);
-	const char *p = list;
-
-	while ((p = strstr(p, word)) != NULL) {
-		if ((p == list || p[-1] == ' ') &&
-		    (p[len] == '\0' || p[len] == ' '))
-			return (1);
-		p += len;
-	}
-	return (0);
-}
-
-/*
  * AuthorizedKeysCommand: print the accepted key unless the node refuses it.
  * When simd cannot be asked the key is accepted (and sshd logs why), so
  * that a simd problem shows as itself, not as an authentication fault.
@@ -293,12 +213,12 @@ authkeys(const char *dir)
 	if (local_addr_from_parent(addr, sizeof addr, &err) != 0 ||
 	    (node = node_lookup(dir, addr, &err)) == NULL)
 		goto out;
-	if (simd_faults(dir, node, &faults, &err) != 0) {
+	if (sim_faults_get(dir, node, &faults, &err) != 0) {
 		fprintf(stderr, "%s: %s: %s (accepting the key)\n", progname,
 		    node, err);
 		free(err);
 		err = NULL;
-	} else if (has_word(faults, "ssh-auth-fail")) {
+	} else if (sim_faults_has(faults, "ssh-auth-fail")) {
 		r = SIM_NODE_EXIT_OK; /* no key: "Permission denied" */
 		goto out;
 	}
