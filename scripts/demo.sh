@@ -40,14 +40,14 @@ run rhubarb inventory 'fit[01-06]'
 say "every CMC's status, through the engine (one command per node)"
 run rhubarb exec -a -- curl -sS -m 3 http://%c/status
 
-say "power everything on, then wait until each node answers ssh"
-run rhubarb exec -a -- curl -sS -m 3 http://%c/on
-run rhubarb exec -a -t 60 -- sh -c "until ssh -q -i $tb/ssh/id_ed25519 \
+say "power on the nodes that have a CMC or a BMC (PDU nodes are powered by their outlets), then wait for ssh"
+run rhubarb exec @cmc,@ipmi -- curl -sS -m 3 http://%c/on
+run rhubarb exec @cmc,@ipmi -t 60 -- sh -c "until ssh -q -i $tb/ssh/id_ed25519 \
 -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 -o ConnectTimeout=2 root@%n true; do sleep 1; done; echo up"
 
 say "what each node runs (its /etc/rhubarbe-image)"
-run rhubarb exec 1-4 -- ssh -q -i "$tb/ssh/id_ed25519" -o BatchMode=yes \
+run rhubarb exec '@cmc,@ipmi&1-5' -- ssh -q -i "$tb/ssh/id_ed25519" -o BatchMode=yes \
     -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@%n \
     cat /etc/rhubarbe-image
 

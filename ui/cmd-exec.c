@@ -175,7 +175,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		json_out = render_json_new(bus, stdout);
 	else
 		plain = render_plain_new(bus, stdout,
-		    verbose ? RENDER_PLAIN_DEBUG : 0);
+		    verbose ? RENDER_PLAIN_DEBUG | RENDER_PLAIN_STATES : 0);
 
 	memset(plan, 0, sizeof plan);
 	if (delay >= 0) {
@@ -217,16 +217,17 @@ const struct cmd_entry cmd_exec_entry = {
     .usage = "[-ajv] [-f FANOUT] [-t SECONDS] [--delay MS] "
 	     "[-o S.K=V]... NODES... -- COMMAND [ARGS...]",
     .summary = "run a local command once per node (%n %i %c substituted)",
-    .help = "  -a, --all-nodes     select testbed.all_scope (or every node)\n"
-	    "  -f, --fanout N      nodes at once (default nodes.fanout)\n"
-	    "  -t, --timeout S     whole run, in seconds (default 60)\n"
-	    "      --delay MS      wait MS milliseconds before the command\n"
-	    "  -j, --json          one JSON object per event and line\n"
-	    "  -v, --verbose       also show debug messages\n"
-	    "  -o, --option S.K=V  override a configuration key\n"
-	    "In COMMAND and ARGS: %n node name, %i control IP, %c CMC "
-	    "hostname, %% a '%'.\n"
-	    "RHUBARB_NODE is set to the node name. Exit 0 if every command "
-	    "exited 0,\n1 if some failed or timed out, 2 for bad usage.\n",
+    .help =
+	"  -a, --all-nodes     select testbed.all_scope (or every node)\n"
+	"  -f, --fanout N      nodes at once (default nodes.fanout)\n"
+	"  -t, --timeout S     whole run, in seconds (default 60)\n"
+	"      --delay MS      wait MS milliseconds before the command\n"
+	"  -j, --json          one JSON object per event and line\n"
+	"  -v, --verbose       also show every state change and debug messages\n"
+	"  -o, --option S.K=V  override a configuration key\n"
+	"In COMMAND and ARGS: %n node name, %i control IP, %c CMC "
+	"hostname, %% a '%'.\n"
+	"RHUBARB_NODE is set to the node name. Exit 0 if every command "
+	"exited 0,\n1 if some failed or timed out, 2 for bad usage.\n",
     .exec = cmd_exec_exec,
 };

@@ -119,8 +119,14 @@ render_plain_state(struct render_plain *rp, const struct bus_event *ev)
 	const char *new = node_state_name(ev->node_state.new);
 	const char *why = ev->node_state.why;
 
-	if (ev->node_state.new == NODE_QUEUED &&
-	    (rp->flags & RENDER_PLAIN_QUEUED) == 0)
+	/*
+	 * By default only what needs attention: a node being stopped, or
+	 * ending other than ok (the summary at the end lists the rest).
+	 */
+	if ((rp->flags & RENDER_PLAIN_STATES) == 0 &&
+	    ev->node_state.new != NODE_STOPPING &&
+	    (ev->node_state.new != NODE_DONE ||
+		ev->node_state.outcome == NODE_OUT_OK))
 		return;
 	render_plain_prefix(rp, ev);
 	if (ev->node_state.new == NODE_DONE) {

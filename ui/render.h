@@ -23,7 +23,7 @@ struct bus;
 
 /* Plain renderer flags. */
 #define RENDER_PLAIN_DEBUG  0x1 /* also debug-level messages */
-#define RENDER_PLAIN_QUEUED 0x2 /* also new -> queued changes */
+#define RENDER_PLAIN_STATES 0x2 /* every state change, not just failures */
 
 struct render_plain;
 struct render_json;

@@ -113,7 +113,7 @@ for e in evs:
 EOP
 
 # SIGINT: the run cancels, children go, nodes end "cancelled", exit 1.
-"$B/rhubarb" exec -a -- sleep 30 >"$T/int.out" 2>&1 &
+"$B/rhubarb" exec -v -a -- sleep 30 >"$T/int.out" 2>&1 &
 pid=$!
 i=0
 until grep -q "fit03 queued -> running" "$T/int.out" || [ $i -ge 50 ]; do

@@ -165,7 +165,6 @@ render(int json, int flags)
 
 static const char golden_plain[] =
     "12:00:00 +000s exec: 3 nodes: fit[01-02],node100\n"
-    "12:00:00 +000s fit01   queued -> running\n"
     "12:00:01 +001s fit01   hello world\n"
     "12:00:01 +001s fit02   warning: disk almost full\n"
     "12:00:02 +002s fit01   esc\\x1b[31m\ttab \xff\xfe bad \xc3\xa9t\xc3\xa9\n"
@@ -174,7 +173,6 @@ static const char golden_plain[] =
     "12:00:03 +003s warning: timeout after 3s: stopping 1 nodes\n"
     "12:00:03 +003s node100 running -> stopping: run timeout after 3s\n"
     "12:00:03 +003s node100 stopping -> done: timeout (run timeout after 3s)\n"
-    "12:00:03 +003s fit01   running -> done: ok\n"
     "12:00:03 +003s fit02   running -> done: child-failed (exit 1)\n"
     "12:02:05 +125s exec: 3 nodes: 1 ok, 1 timeout, 1 child-failed\n"
     "12:02:05 +125s ok: fit01\n"
@@ -194,10 +192,12 @@ test_plain(void **state)
 static void
 test_plain_flags(void **state)
 {
-	char *out = render(0, RENDER_PLAIN_DEBUG | RENDER_PLAIN_QUEUED);
+	char *out = render(0, RENDER_PLAIN_DEBUG | RENDER_PLAIN_STATES);
 
 	assert_non_null(strstr(out, "12:00:00 +000s fit01   new -> queued\n"));
 	assert_non_null(strstr(out, "12:00:02 +002s fit02   pid 123: sh\n"));
+	assert_non_null(
+	    strstr(out, "12:00:03 +003s fit01   running -> done: ok\n"));
 	free(out);
 }
 
