@@ -36,19 +36,19 @@ enum ipmi_privilege {
  * (at most 20), the cipher suite and the privilege.
  */
 struct ipmi_params {
-	const char *ip; /* numeric (IPv4 or IPv6) */
-	int port;       /* 0: 623 */
+	const char *ip;       /* numeric (IPv4 or IPv6) */
+	int port;             /* 0: 623 */
 	const char *user;     /* NULL or "": the null user name */
 	const char *password; /* borrowed; the driver keeps a wiped copy */
 	int cipher; /* cipher suite id; -1: 3. 0, 1, 2, 3, 6-8, 11, 12,
 		       15-17 (0 is no authentication at all) */
 	enum ipmi_privilege privilege; /* Chassis Control needs operator */
-	unsigned timeout_ms;    /* whole operation; 0: 20000 */
+	unsigned timeout_ms;           /* whole operation; 0: 20000 */
 	unsigned retransmit_ms; /* session packets; 0: 1000, growing by as
 				   much every 4 copies of one request */
 	unsigned control_retransmit_ms; /* Chassis Control; 0: 5000; never
 					   less than retransmit_ms */
-	int workarounds; /* IPMI_WORKAROUND_* below */
+	int workarounds;                /* IPMI_WORKAROUND_* below */
 };
 
 /* Open Session Request privilege workaround (ipmi_sim, some BMCs). */

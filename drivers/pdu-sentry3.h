@@ -42,6 +42,11 @@ struct pdu_outlet_reply {
 	int status; /* Sentry3 outletStatus, -1 if unknown */
 };
 
+/*
+ * overall is the worst outlet's error (its detail prefixed "outlet N: "
+ * unless every outlet says the same), with a state only when all outlets
+ * agree. Bad arguments are CONTROLLER_ERROR, delivered the same way.
+ */
 typedef void (*pdu_cb)(const struct power_reply *overall,
     const struct pdu_outlet_reply *outlets, size_t n, void *arg);
 
