@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/xmalloc.h"
 #include "inventory/groups.h"
@@ -638,23 +637,17 @@ test_fold_random(void **state)
 	}
 }
 
-static double
-elapsed_ms(const struct timespec *a, const struct timespec *b)
-{
-	return ((double)(b->tv_sec - a->tv_sec) * 1e3 +
-	    (double)(b->tv_nsec - a->tv_nsec) / 1e6);
-}
-
-/* A 10000-node inventory: "1-10000" and its fold take well under 10 ms. */
+/*
+ * A 10000-node inventory: ranges, brackets and folding at that size. How
+ * fast is measured by tests/bench/startup.sh, not here.
+ */
 static void
 test_large(void **state)
 {
 	struct inventory *inv;
 	struct nodeset_env env;
 	struct nodeset *set;
-	struct timespec t0, t1;
 	char **names, *text, *err = NULL, *folded;
-	double best = 1e9, ms;
 	int i, n = 10000;
 
 	names = xcalloc((size_t)n, sizeof *names);
@@ -664,28 +657,18 @@ test_large(void **state)
 	inv = parse_inv(text);
 	free(text);
 	env_init(&env, "", NULL);
-	for (i = 0; i < 3; i++) {
-		set = nodeset_new(inv);
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		assert_int_equal(nodeset_apply(set, &env, "1-10000", &err), 0);
-		folded = nodeset_fold(set);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		assert_int_equal(nodeset_count(set), 10000);
-		assert_string_equal(folded, "fit[00001-10000]");
-		free(folded);
-		nodeset_free(set);
-		if ((ms = elapsed_ms(&t0, &t1)) < best)
-			best = ms;
-	}
-	print_message("1-10000 and fold on 10000 nodes: %.3f ms\n", best);
-	assert_true(best < 10.0);
 
 	set = nodeset_new(inv);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(nodeset_apply(set, &env, "1-10000", &err), 0);
+	assert_int_equal(nodeset_count(set), 10000);
+	folded = nodeset_fold(set);
+	assert_string_equal(folded, "fit[00001-10000]");
+	free(folded);
+	nodeset_free(set);
+
+	set = nodeset_new(inv);
 	assert_int_equal(nodeset_apply(set, &env, "fit[1-10000/3]", &err), 0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_int_equal(nodeset_count(set), 3334);
-	print_message("fit[1-10000/3]: %.3f ms\n", elapsed_ms(&t0, &t1));
 	assert_int_equal(nodeset_apply(set, &env, "1-10001", &err), -1);
 	assert_string_equal(err, "fit10001: not in the inventory");
 	free(err);
