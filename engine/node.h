@@ -49,7 +49,14 @@ enum node_state { NODE_STATES(NODE_STATE_ENUM) NODE_STATE__COUNT };
 	X(FAILED, "failed")             /* a step failed */                    \
 	X(TIMEOUT, "timeout")           /* a deadline passed */                \
 	X(CANCELLED, "cancelled")       /* interrupted */                      \
-	X(CHILD_FAILED, "child-failed") /* a command exited != 0 */
+	X(CHILD_FAILED, "child-failed") /* a command exited != 0 */            \
+	X(POWER_FAILED, "power-failed") /* a controller refused or erred */    \
+	X(POWER_UNREACHABLE, "power-unreachable") /* controller silent */      \
+	X(POWER_TIMEOUT, "power-timeout") /* stalled, or deadline passed */    \
+	X(POWER_AUTH, "power-auth") /* user, password or privilege refused */  \
+	X(POWER_CREDENTIALS, "power-credentials") /* password file unusable */ \
+	X(POWER_RESOLVE, "power-resolve")       /* controller name unknown */  \
+	X(POWER_UNVERIFIED, "power-unverified") /* read back another state */
 
 #define NODE_OUTCOME_ENUM(id, name) NODE_OUT_##id,
 enum node_outcome { NODE_OUTCOMES(NODE_OUTCOME_ENUM) NODE_OUT__COUNT };

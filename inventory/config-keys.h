@@ -73,6 +73,46 @@
 	    CONFIG_INT, "5", 1, 86400, "seconds")                              \
 	X(NODES_FANOUT, "nodes", "fanout", CONFIG_INT, "256", 1, 100000,       \
 	    "nodes worked on at once")                                         \
+	X(POWER_FANOUT, "power", "fanout", CONFIG_INT, "64", 1, 100000,        \
+	    "controller operations in flight at once")                         \
+	X(POWER_VERIFY_TRIES, "power", "verify_tries", CONFIG_INT, "3", 1,     \
+	    100, "read-backs of the state before an action fails")             \
+	X(POWER_VERIFY_INTERVAL, "power", "verify_interval", CONFIG_DOUBLE,    \
+	    "1", 0, 3600, "seconds between two read-backs")                    \
+	X(POWER_RESET_VERIFY_DELAY, "power", "reset_verify_delay",             \
+	    CONFIG_DOUBLE, "1", 0, 3600,                                       \
+	    "seconds from a reset to its read-back")                           \
+	X(POWER_CMC_CONNECT_TIMEOUT, "power", "cmc_connect_timeout",           \
+	    CONFIG_DOUBLE, "2", 0, 3600, "seconds, > 0")                       \
+	X(POWER_CMC_MIN_INTERVAL, "power", "cmc_min_interval", CONFIG_DOUBLE,  \
+	    "0", 0, 3600, "seconds between two requests to one CMC")           \
+	X(POWER_CMC_SETTLE, "power", "cmc_settle", CONFIG_DOUBLE, "1", 0,      \
+	    3600, "seconds off during a cycle")                                \
+	X(POWER_IPMI_TIMEOUT, "power", "ipmi_timeout", CONFIG_DOUBLE, "10", 0, \
+	    3600, "seconds, > 0, for one operation on a BMC")                  \
+	X(POWER_IPMI_RETRANSMIT, "power", "ipmi_retransmit", CONFIG_DOUBLE,    \
+	    "0.5", 0, 3600, "seconds, > 0")                                    \
+	X(POWER_IPMI_CONTROL_RETRANSMIT, "power", "ipmi_control_retransmit",   \
+	    CONFIG_DOUBLE, "5", 0, 3600, "seconds, > 0")                       \
+	X(POWER_IPMI_WORKAROUNDS, "power", "ipmi_workarounds", CONFIG_CHOICE,  \
+	    "none", 0, 0, "none|opensesspriv BMC workarounds")                 \
+	X(POWER_IPMI_MIN_INTERVAL, "power", "ipmi_min_interval",               \
+	    CONFIG_DOUBLE, "0", 0, 3600,                                       \
+	    "seconds between two operations on one BMC")                       \
+	X(POWER_IPMI_SETTLE, "power", "ipmi_settle", CONFIG_DOUBLE, "2", 0,    \
+	    3600, "seconds off during a cycle")                                \
+	X(POWER_PDU_TIMEOUT, "power", "pdu_timeout", CONFIG_DOUBLE, "10", 0,   \
+	    3600, "seconds, > 0, for one operation on a PDU")                  \
+	X(POWER_PDU_REQUEST_TIMEOUT, "power", "pdu_request_timeout",           \
+	    CONFIG_DOUBLE, "1", 0, 3600, "seconds, > 0")                       \
+	X(POWER_PDU_RETRIES, "power", "pdu_retries", CONFIG_INT, "2", 0, 100,  \
+	    "SNMP retries per request")                                        \
+	X(POWER_PDU_POLL, "power", "pdu_poll", CONFIG_DOUBLE, "0.5", 0, 3600,  \
+	    "seconds, > 0")                                                    \
+	X(POWER_PDU_MIN_INTERVAL, "power", "pdu_min_interval", CONFIG_DOUBLE,  \
+	    "0", 0, 3600, "seconds between two operations on one PDU")         \
+	X(POWER_PDU_SETTLE, "power", "pdu_settle", CONFIG_DOUBLE, "5", 0,      \
+	    3600, "seconds off during a cycle")                                \
 	X(PXELINUX_CONFIG_DIR, "pxelinux", "config_dir", CONFIG_PATH,          \
 	    "/tftpboot/pxelinux.cfg/", 0, 0, "nextboot links live here")       \
 	X(PXELINUX_FRISBEE_IMAGE, "pxelinux", "frisbee_image", CONFIG_STRING,  \

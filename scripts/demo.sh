@@ -3,8 +3,8 @@
 # machine: install what is needed, build, start a 12-node testbed (real
 # sshd, telnetd, ipmi_sim, snmpd; simulated CMC cards), work on it, stop
 # it. The load command (rload) is the next piece of work; until it lands
-# this drives what exists: node selection, the inventory, and the engine
-# running a command per node against the testbed's CMCs and sshd.
+# this drives what exists: node selection, the inventory, power through
+# CMC cards, BMCs and PDUs, and the engine running a command per node.
 #
 # Usage: scripts/demo.sh [NODES]     (root: the testbed needs namespaces)
 set -eu
@@ -37,22 +37,25 @@ run rnodes 1-12 '~5'
 run rnodes --fold @ipmi,@pdu
 run rhubarb inventory 'fit[01-06]'
 
-say "every CMC's status, through the engine (one command per node)"
-run rhubarb exec -a -- curl -sS -m 3 http://%c/status
+say "power, through each node's own back end: CMC (HTTP), BMC (IPMI 2.0), PDU outlets (SNMP)"
+run rstatus -a
+run ron -a
+run rstatus --lines 1-6
 
-say "power on the nodes that have a CMC or a BMC (PDU nodes are powered by their outlets), then wait for ssh"
-run rhubarb exec @cmc,@ipmi -- curl -sS -m 3 http://%c/on
-run rhubarb exec @cmc,@ipmi -t 60 -- sh -c "until ssh -q -i $tb/ssh/id_ed25519 \
+say "wait until each node answers ssh (the engine running one command per node)"
+run rhubarb exec -a -t 60 -- sh -c "until ssh -q -i $tb/ssh/id_ed25519 \
 -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 -o ConnectTimeout=2 root@%n true; do sleep 1; done; echo up"
 
 say "what each node runs (its /etc/rhubarbe-image)"
-run rhubarb exec '@cmc,@ipmi&1-5' -- ssh -q -i "$tb/ssh/id_ed25519" -o BatchMode=yes \
+run rhubarb exec 1-4 -- ssh -q -i "$tb/ssh/id_ed25519" -o BatchMode=yes \
     -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@%n \
     cat /etc/rhubarbe-image
 
-say "a dead CMC is a typed per-node outcome, and exit code 1"
-"$b/rhubarb-sim" fault --dir "$tb" fit03 cmc-dead
-run rhubarb exec -t 5 1-4 -- curl -sS -m 2 http://%c/status || echo "(exit $?)"
+say "a dead CMC is 'unknown', never 'off', and the command exits 1; a dual-PSU node cycles as one"
+"$b/rhubarb-sim" fault --dir "$tb" fit04 cmc-dead
+run rstatus 1-6 || echo "(exit $?)"
+run rcycle fit06
+run rhubarb inventory fit06
 
 say "rload (loading images) comes next: see the issues"

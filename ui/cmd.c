@@ -20,19 +20,31 @@
 #include "ui/cmd.h"
 
 extern const struct cmd_entry cmd_config_entry;
+extern const struct cmd_entry cmd_cycle_entry;
 extern const struct cmd_entry cmd_exec_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_inventory_entry;
 extern const struct cmd_entry cmd_nodes_entry;
+extern const struct cmd_entry cmd_off_entry;
+extern const struct cmd_entry cmd_on_entry;
+extern const struct cmd_entry cmd_reset_entry;
+extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_version_entry;
 
 /* Sorted by name; CMakeLists.txt makes an r<name> link for each. */
 const struct cmd_entry *cmd_table[] = {
     &cmd_config_entry,
+    &cmd_cycle_entry,
     &cmd_exec_entry,
     &cmd_help_entry,
+    &cmd_info_entry,
     &cmd_inventory_entry,
     &cmd_nodes_entry,
+    &cmd_off_entry,
+    &cmd_on_entry,
+    &cmd_reset_entry,
+    &cmd_status_entry,
     &cmd_version_entry,
     NULL,
 };

@@ -1,0 +1,610 @@
+/*
+ * rhubarb on|off|reset|cycle|status|info (ron, roff, rreset, rcycle,
+ * rstatus, rinfo): power through each node's controller, a CMC card, a
+ * BMC or PDU outlets (the inventory's preferred one, or --via), as a run
+ * whose plan is one power step per node (engine/step-power.c) sharing the
+ * controller queues and fan-out of engine/plan-power.c.
+ *
+ * Everything that can be refused is refused before anything is touched
+ * (exit 2): an unknown node or --via, a node without the asked back end,
+ * a -t shorter than the plan's own delays. Then exit 0 only if every node
+ * reached the state asked (status and info: answered), 1 otherwise.
+ * Actions that change power go to the audit log at the end.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "engine/audit.h"
+#include "engine/bus.h"
+#include "engine/loop.h"
+#include "engine/plan-power.h"
+#include "engine/run.h"
+#include "engine/step-power.h"
+#include "inventory/config.h"
+#include "inventory/inventory.h"
+#include "inventory/nodeset.h"
+#include "ui/cmd.h"
+#include "ui/render-power.h"
+#include "ui/render.h"
+
+/* Beyond the longest node deadline: the run's own, a backstop. */
+#define CMD_POWER_RUN_GRACE_MS 3000
+
+enum {
+	CMD_POWER_LINES = 256,
+	CMD_POWER_RHUBARBE,
+	CMD_POWER_VIA,
+};
+
+static const struct option cmd_power_options[] = {
+    {"all-nodes", no_argument, NULL, 'a'},
+    {"lines", no_argument, NULL, CMD_POWER_LINES},
+    {"rhubarbe", no_argument, NULL, CMD_POWER_RHUBARBE},
+    {"json", no_argument, NULL, 'j'},
+    {"via", required_argument, NULL, CMD_POWER_VIA},
+    {"timeout", required_argument, NULL, 't'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"option", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Seconds, possibly decimal, to milliseconds; > 0, at most a day. */
+static int
+cmd_power_seconds(const char *s, uint64_t *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) ||
+	    v * 1000 < 1 || v > 86400)
+		return (-1);
+	*ms = (uint64_t)(v * 1000 + 0.5);
+	return (0);
+}
+
+static uint64_t
+cmd_power_ms(struct cmd_ctx *ctx, enum config_key k)
+{
+	return ((uint64_t)(config_double(ctx->config, k) * 1000 + 0.5));
+}
+
+/*
+ * The plan settings from the configuration. Keys that must be > 0 are
+ * checked here (the table's bounds are integers). 0 or EXIT_USAGE.
+ */
+static int
+cmd_power_conf(struct cmd_ctx *ctx, struct plan_power_conf *c)
+{
+	static const enum config_key positive[] = {
+	    CK_POWER_CMC_CONNECT_TIMEOUT,
+	    CK_POWER_IPMI_TIMEOUT,
+	    CK_POWER_IPMI_RETRANSMIT,
+	    CK_POWER_IPMI_CONTROL_RETRANSMIT,
+	    CK_POWER_PDU_TIMEOUT,
+	    CK_POWER_PDU_REQUEST_TIMEOUT,
+	    CK_POWER_PDU_POLL,
+	};
+	size_t i;
+
+	for (i = 0; i < nitems(positive); i++) {
+		if (cmd_power_ms(ctx, positive[i]) == 0)
+			return (
+			    cmd_usage_error(ctx, "[%s] %s must be above 0 (%s)",
+				config_key_section(positive[i]),
+				config_key_name(positive[i]),
+				config_origin(ctx->config, positive[i])));
+	}
+	memset(c, 0, sizeof *c);
+	c->fanout = (unsigned)config_int(ctx->config, CK_POWER_FANOUT);
+	c->op_timeout_ms[CONTROLLER_CMC] =
+	    (uint64_t)config_int(ctx->config, CK_NODES_CMC_DEFAULT_TIMEOUT) *
+	    1000;
+	c->op_timeout_ms[CONTROLLER_IPMI] =
+	    cmd_power_ms(ctx, CK_POWER_IPMI_TIMEOUT);
+	c->op_timeout_ms[CONTROLLER_PDU] =
+	    cmd_power_ms(ctx, CK_POWER_PDU_TIMEOUT);
+	c->min_interval_ms[CONTROLLER_CMC] =
+	    cmd_power_ms(ctx, CK_POWER_CMC_MIN_INTERVAL);
+	c->min_interval_ms[CONTROLLER_IPMI] =
+	    cmd_power_ms(ctx, CK_POWER_IPMI_MIN_INTERVAL);
+	c->min_interval_ms[CONTROLLER_PDU] =
+	    cmd_power_ms(ctx, CK_POWER_PDU_MIN_INTERVAL);
+	c->settle_ms[CONTROLLER_CMC] = cmd_power_ms(ctx, CK_POWER_CMC_SETTLE);
+	c->settle_ms[CONTROLLER_IPMI] = cmd_power_ms(ctx, CK_POWER_IPMI_SETTLE);
+	c->settle_ms[CONTROLLER_PDU] = cmd_power_ms(ctx, CK_POWER_PDU_SETTLE);
+	c->reset_verify_delay_ms =
+	    cmd_power_ms(ctx, CK_POWER_RESET_VERIFY_DELAY);
+	c->verify_interval_ms = cmd_power_ms(ctx, CK_POWER_VERIFY_INTERVAL);
+	c->verify_tries =
+	    (unsigned)config_int(ctx->config, CK_POWER_VERIFY_TRIES);
+	c->cmc_connect_ms =
+	    (unsigned)cmd_power_ms(ctx, CK_POWER_CMC_CONNECT_TIMEOUT);
+	c->ipmi_retransmit_ms =
+	    (unsigned)cmd_power_ms(ctx, CK_POWER_IPMI_RETRANSMIT);
+	c->ipmi_control_retransmit_ms =
+	    (unsigned)cmd_power_ms(ctx, CK_POWER_IPMI_CONTROL_RETRANSMIT);
+	if (strcmp(config_str(ctx->config, CK_POWER_IPMI_WORKAROUNDS),
+		"opensesspriv") == 0)
+		c->ipmi_workarounds |= IPMI_WORKAROUND_OPENSESSPRIV;
+	c->pdu_request_ms =
+	    (unsigned)cmd_power_ms(ctx, CK_POWER_PDU_REQUEST_TIMEOUT);
+	c->pdu_retries =
+	    (unsigned)config_int(ctx->config, CK_POWER_PDU_RETRIES);
+	c->pdu_poll_ms = (unsigned)cmd_power_ms(ctx, CK_POWER_PDU_POLL);
+	c->resolve_timeout_ms = 2000;
+	return (0);
+}
+
+static int
+cmd_power_via(const char *s, enum inv_power_kind *kind)
+{
+	if (strcmp(s, "cmc") == 0)
+		*kind = INV_POWER_CMC;
+	else if (strcmp(s, "ipmi") == 0)
+		*kind = INV_POWER_IPMI;
+	else if (strcmp(s, "pdu") == 0)
+		*kind = INV_POWER_PDU;
+	else
+		return (-1);
+	return (0);
+}
+
+/* "2s", "1.5s". */
+static const char *
+cmd_power_fmt_ms(uint64_t ms, char *buf, size_t size)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, size, "%llus", (unsigned long long)(ms / 1000));
+	else
+		snprintf(buf, size, "%.1fs", ms / 1e3);
+	return (buf);
+}
+
+/* Folded names of the nodes (allocated). */
+static char *
+cmd_power_fold(const char **names, size_t n)
+{
+	return (nodeset_fold_names(names, n));
+}
+
+/*
+ * Check every selected node before touching any: it has the back end, and
+ * -t leaves room for the plan's delays. Fills kinds (per inventory node)
+ * and the longest deadline. 0 or EXIT_USAGE.
+ */
+static int
+cmd_power_check(struct cmd_ctx *ctx, const struct nodeset *set,
+    const struct plan_power *pp, enum power_action action,
+    enum inv_power_kind via, uint64_t timeout_ms, enum inv_power_kind *kinds,
+    uint64_t *maxp)
+{
+	const struct inventory *inv = ctx->inventory;
+	const char **bad;
+	size_t i, nbad = 0;
+	uint64_t b, minb = 0;
+	char *err = NULL, *folded, buf[32];
+	int r = 0;
+
+	bad = xcalloc(nodeset_count(set) + 1, sizeof *bad);
+	*maxp = 0;
+	NODESET_FOREACH(i, set) {
+		if (plan_power_backend(&inv->nodes[i], via, &kinds[i], &err) !=
+		    0) {
+			bad[nbad++] = inv->nodes[i].name;
+			free(err);
+			err = NULL;
+			continue;
+		}
+		b = timeout_ms != 0 ? timeout_ms
+				    : plan_power_budget(pp, kinds[i], action);
+		if (b > *maxp)
+			*maxp = b;
+		b = plan_power_min_budget(pp, kinds[i], action);
+		if (b > minb)
+			minb = b;
+	}
+	if (nbad > 0) {
+		folded = cmd_power_fold(bad, nbad);
+		if (via != INV_POWER_NONE)
+			r = cmd_usage_error(ctx, "%s: no %s back end", folded,
+			    inv_power_kind_name(via));
+		else
+			r = cmd_usage_error(ctx, "%s: no power controller",
+			    folded);
+		free(folded);
+	} else if (timeout_ms != 0 && timeout_ms < minb) {
+		r = cmd_usage_error(ctx,
+		    "-t %s is shorter than the delays of %s (%s)",
+		    cmd_power_fmt_ms(timeout_ms, buf, sizeof buf),
+		    plan_power_action_name(action),
+		    cmd_power_fmt_ms(minb, buf + 16, sizeof buf - 16));
+	}
+	free(bad);
+	return (r);
+}
+
+/* The result word of a node: on/off/unknown for status, ok/failed. */
+static const char *
+cmd_power_result_word(enum power_action action, int ok,
+    const struct plan_power_result *res)
+{
+	if (action == POWER_ACT_STATUS)
+		return (ok ? power_state_name(res->state) : "unknown");
+	return (ok ? "ok" : "failed");
+}
+
+/* Write the audit line; a failure is a warning on stderr, never silent. */
+static void
+cmd_power_audit(struct cmd_ctx *ctx, enum power_action action,
+    const struct run *run, const struct plan_power *pp,
+    const struct nodeset *set, uint64_t start_wall_ms, uint64_t duration_ms,
+    int interrupted)
+{
+	struct audit_record rec;
+	struct audit_result *results;
+	const char *backends[INV_POWER_PDU + 1], **names, *dir;
+	const struct plan_power_result *res;
+	const struct node *n;
+	size_t i, j, k, nres = 0, count = run_count(run);
+	char *sel, *err = NULL, **folded;
+	int seen[INV_POWER_PDU + 1];
+
+	names = xcalloc(count + 1, sizeof *names);
+	folded = xcalloc(NODE_OUT__COUNT, sizeof *folded);
+	results = xcalloc(NODE_OUT__COUNT, sizeof *results);
+	/* One entry per outcome that happened, in the outcome table order. */
+	for (k = 0; k < NODE_OUT__COUNT; k++) {
+		for (i = 0, j = 0; i < count; i++) {
+			n = run_node(run, i);
+			if ((size_t)n->outcome == k)
+				names[j++] = n->inv->name;
+		}
+		if (j == 0)
+			continue;
+		folded[k] = nodeset_fold_names(names, j);
+		results[nres].outcome = node_outcome_name((enum node_outcome)k);
+		results[nres].nodes = folded[k];
+		nres++;
+	}
+	/* The back ends the nodes went through, in cmc, ipmi, pdu order. */
+	memset(seen, 0, sizeof seen);
+	for (i = 0; i < count; i++) {
+		res = plan_power_result(pp, run_node(run, i)->inv);
+		if (res->started && res->backend <= INV_POWER_PDU)
+			seen[res->backend] = 1;
+	}
+	memset(&rec, 0, sizeof rec);
+	for (k = INV_POWER_CMC; k <= INV_POWER_PDU; k++) {
+		if (seen[k])
+			backends[rec.nbackends++] =
+			    inv_power_kind_name((enum inv_power_kind)k);
+	}
+	sel = nodeset_fold(set);
+	rec.action = plan_power_action_name(action);
+	rec.backends = backends;
+	rec.nodes = sel;
+	rec.results = results;
+	rec.nresults = nres;
+	rec.start_wall_ms = start_wall_ms;
+	rec.duration_ms = duration_ms;
+	rec.interrupted = interrupted;
+
+	if ((dir = cmd_state_dir(ctx)) == NULL)
+		cmd_warn(ctx,
+		    "audit log not written: no usable state "
+		    "directory");
+	else if (audit_write(dir, &rec, &err) != 0) {
+		cmd_warn(ctx, "audit log not written: %s", err);
+		free(err);
+	}
+	free(sel);
+	for (k = 0; k < NODE_OUT__COUNT; k++)
+		free(folded[k]);
+	free(folded);
+	free(results);
+	free(names);
+}
+
+static int
+cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
+    enum power_action action)
+{
+	struct plan_power_conf conf;
+	struct step_power_conf sconf;
+	struct step_inst plan[1];
+	struct run_params params;
+	struct render_plain *plain = NULL;
+	struct render_power_row *rows = NULL;
+	struct plan_power *pp = NULL;
+	struct nodeset *set = NULL;
+	struct bus *bus = NULL;
+	struct run *run = NULL;
+	const struct node *n;
+	struct plan_power_result *res;
+	enum render_power_format format = RENDER_POWER_FOLD;
+	enum inv_power_kind via = INV_POWER_NONE, *kinds = NULL;
+	struct timeval tv;
+	uint64_t timeout_ms = 0, maxb = 0, t0, start_wall_ms;
+	size_t i, count;
+	char *err = NULL;
+	int ch, all = 0, verbose = 0, r, nformats = 0, interrupted;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "ajt:vo:h", cmd_power_options,
+		    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			all = 1;
+			break;
+		case CMD_POWER_LINES:
+			format = RENDER_POWER_LINES;
+			nformats++;
+			break;
+		case CMD_POWER_RHUBARBE:
+			format = RENDER_POWER_RHUBARBE;
+			nformats++;
+			break;
+		case 'j':
+			format = RENDER_POWER_JSON;
+			nformats++;
+			break;
+		case CMD_POWER_VIA:
+			if (cmd_power_via(optarg, &via) != 0)
+				return (cmd_usage_error(ctx,
+				    "unknown back end '%s' (cmc, ipmi or pdu)",
+				    optarg));
+			break;
+		case 't':
+			if (cmd_power_seconds(optarg, &timeout_ms) != 0)
+				return (cmd_usage_error(ctx,
+				    "bad timeout '%s' (seconds, > 0)", optarg));
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'o':
+			cmd_add_option(ctx, optarg);
+			break;
+		case 'h':
+			return (cmd_help(ctx));
+		default:
+			if (optopt != 0 && strchr("to", optopt) != NULL)
+				return (cmd_usage_error(ctx,
+				    "option -%c needs a value", optopt));
+			if (optopt == CMD_POWER_VIA)
+				return (cmd_usage_error(ctx,
+				    "option --via needs a value"));
+			if (optopt > 0 && optopt < 128 && isprint(optopt))
+				return (cmd_usage_error(ctx,
+				    "unknown option '-%c'", optopt));
+			return (cmd_usage_error(ctx, "bad option '%s'",
+			    argv[optind - 1]));
+		}
+	}
+	if (nformats > 1)
+		return (cmd_usage_error(ctx,
+		    "--lines, --rhubarbe and --json exclude each other"));
+
+	if ((r = cmd_select(ctx, all, argc - optind, argv + optind, 0, &set)) !=
+	    0)
+		return (r);
+	if ((r = cmd_power_conf(ctx, &conf)) != 0)
+		goto out;
+
+	if (loop_init(&err) != 0) {
+		cmd_error(ctx, "%s", err);
+		free(err);
+		r = EXIT_FAILED;
+		goto out;
+	}
+	/* Output is the result table; the log has the rest. */
+	if (log_path() == NULL)
+		log_set_stderr_ok(0);
+	if ((pp = plan_power_new(&conf, &plan_power_drivers_real,
+		 ctx->inventory, NULL, &err)) == NULL) {
+		cmd_error(ctx, "%s", err);
+		free(err);
+		r = EXIT_FAILED;
+		goto out_loop;
+	}
+	kinds = xcalloc(ctx->inventory->nnodes + 1, sizeof *kinds);
+	if ((r = cmd_power_check(ctx, set, pp, action, via, timeout_ms, kinds,
+		 &maxb)) != 0)
+		goto out_loop;
+
+	bus = bus_new();
+	if (verbose)
+		plain = render_plain_new(bus, stderr, RENDER_PLAIN_DEBUG);
+
+	memset(&sconf, 0, sizeof sconf);
+	sconf.pp = pp;
+	sconf.action = action;
+	sconf.via = via;
+	sconf.timeout_ms = timeout_ms;
+	memset(plan, 0, sizeof plan);
+	plan[0].def = &step_power_def;
+	plan[0].arg = &sconf;
+
+	memset(&params, 0, sizeof params);
+	params.what = plan_power_action_name(action);
+	/* Every node at once: the controllers' fan-out is the real cap. */
+	params.fanout = (unsigned)nodeset_count(set);
+	params.timeout_ms = maxb + STEP_POWER_GRACE_MS + CMD_POWER_RUN_GRACE_MS;
+	run = run_new(bus, &params);
+	NODESET_FOREACH(i, set)
+		run_add(run, &ctx->inventory->nodes[i], plan, 1);
+
+	gettimeofday(&tv, NULL);
+	start_wall_ms =
+	    (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+	t0 = loop_now_ms();
+	run_start(run);
+	if (!run_finished(run))
+		loop_run();
+	/* Broken by a second signal: end what is left without waiting. */
+	if (!run_finished(run))
+		run_abort(run);
+	interrupted = loop_interrupts() > 0;
+
+	count = run_count(run);
+	rows = xcalloc(count + 1, sizeof *rows);
+	for (i = 0; i < count; i++) {
+		n = run_node(run, i);
+		res = plan_power_result(pp, n->inv);
+		rows[i].node = n->inv->name;
+		rows[i].cmc = n->inv->cmc.hostname;
+		rows[i].backend = inv_power_kind_name(res->backend);
+		rows[i].controller =
+		    res->controller[0] != '\0' ? res->controller : NULL;
+		rows[i].ok = n->outcome == NODE_OUT_OK;
+		rows[i].result = cmd_power_result_word(action, rows[i].ok, res);
+		rows[i].reason = res->reason[0] != '\0' ? res->reason : n->why;
+		rows[i].info = rows[i].ok ? res->info : NULL;
+		rows[i].outcome = node_outcome_name(n->outcome);
+		rows[i].state = power_state_name(res->state);
+		rows[i].duration = res->duration_ms / 1e3;
+		rows[i].ops = res->ops;
+	}
+	render_power(stdout, format, plan_power_action_name(action), rows,
+	    count, (loop_now_ms() - t0) / 1e3);
+	if (POWER_ACTION_CHANGES(action))
+		cmd_power_audit(ctx, action, run, pp, set, start_wall_ms,
+		    loop_now_ms() - t0, interrupted);
+	r = run_exit_code(run);
+
+out_loop:
+	if (run != NULL)
+		run_free(run);
+	plan_power_free(pp);
+	loop_free();
+	render_plain_free(plain);
+	bus_free(bus);
+out:
+	free(rows);
+	free(kinds);
+	nodeset_free(set);
+	return (r);
+}
+
+#define CMD_POWER_HELP(what)                                                   \
+	"  -a, --all-nodes     select testbed.all_scope (or every node)\n"     \
+	"      --via B         through back end B: cmc, ipmi or pdu\n"         \
+	"                      (default: each node's preferred one)\n"         \
+	"  -t, --timeout S     each node's whole deadline, in seconds\n"       \
+	"                      (default: from its back end's timeouts,\n"      \
+	"                      [nodes] cmc_default_timeout for CMCs)\n"        \
+	"      --lines         one 'node: result' line per node\n"             \
+	"      --rhubarbe      rhubarbe's 'rebootNN:body' lines\n"             \
+	"  -j, --json          one JSON document\n"                            \
+	"  -v, --verbose       every step on stderr\n"                         \
+	"  -o, --option S.K=V  override a key ([power] ...)\n" what
+
+static int
+cmd_power_on(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return (cmd_power_exec(ctx, argc, argv, POWER_ACT_ON));
+}
+
+static int
+cmd_power_off(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return (cmd_power_exec(ctx, argc, argv, POWER_ACT_OFF));
+}
+
+static int
+cmd_power_reset(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return (cmd_power_exec(ctx, argc, argv, POWER_ACT_RESET));
+}
+
+static int
+cmd_power_cycle(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return (cmd_power_exec(ctx, argc, argv, POWER_ACT_CYCLE));
+}
+
+static int
+cmd_power_status(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return (cmd_power_exec(ctx, argc, argv, POWER_ACT_STATUS));
+}
+
+static int
+cmd_power_info(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return (cmd_power_exec(ctx, argc, argv, POWER_ACT_INFO));
+}
+
+#define CMD_POWER_USAGE                                                        \
+	"[-ajv] [--lines|--rhubarbe] [--via cmc|ipmi|pdu] [-t SECONDS] "       \
+	"[-o S.K=V]... NODES..."
+
+#define CMD_POWER_ACTION_HELP                                                  \
+	"The state is read back after the action (PDU outlets: by the PDU "    \
+	"driver).\nExit 0 if every node reached it, 1 if some did not, 2 for " \
+	"bad usage\n(nothing touched). Written to STATE_DIR/audit.jsonl.\n"
+
+const struct cmd_entry cmd_on_entry = {
+    .name = "on",
+    .usage = CMD_POWER_USAGE,
+    .summary = "power nodes on",
+    .help = CMD_POWER_HELP(CMD_POWER_ACTION_HELP),
+    .exec = cmd_power_on,
+};
+
+const struct cmd_entry cmd_off_entry = {
+    .name = "off",
+    .usage = CMD_POWER_USAGE,
+    .summary = "power nodes off",
+    .help = CMD_POWER_HELP(CMD_POWER_ACTION_HELP),
+    .exec = cmd_power_off,
+};
+
+const struct cmd_entry cmd_reset_entry = {
+    .name = "reset",
+    .usage = CMD_POWER_USAGE,
+    .summary = "reset nodes (PDU outlets: off, settle, on); must read on",
+    .help = CMD_POWER_HELP(CMD_POWER_ACTION_HELP),
+    .exec = cmd_power_reset,
+};
+
+const struct cmd_entry cmd_cycle_entry = {
+    .name = "cycle",
+    .usage = CMD_POWER_USAGE,
+    .summary = "power cycle nodes: off, read back, settle, on, read back",
+    .help = CMD_POWER_HELP("All outlets of a node go off before any goes on "
+			   "again.\n" CMD_POWER_ACTION_HELP),
+    .exec = cmd_power_cycle,
+};
+
+const struct cmd_entry cmd_status_entry = {
+    .name = "status",
+    .usage = CMD_POWER_USAGE,
+    .summary = "power state of nodes: on, off, or unknown and why",
+    .help = CMD_POWER_HELP(
+	"An unreachable controller is 'unknown', never 'off'. Exit 0 if every "
+	"node\nanswered, 1 otherwise, 2 for bad usage.\n"),
+    .exec = cmd_power_status,
+};
+
+const struct cmd_entry cmd_info_entry = {
+    .name = "info",
+    .usage = CMD_POWER_USAGE,
+    .summary = "what each node's power controller says about it",
+    .help = CMD_POWER_HELP(
+	"CMC: its info verb; BMC: the chassis status; PDU: each outlet's "
+	"status.\n"),
+    .exec = cmd_power_info,
+};
