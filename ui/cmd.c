@@ -23,12 +23,15 @@ extern const struct cmd_entry cmd_config_entry;
 extern const struct cmd_entry cmd_cycle_entry;
 extern const struct cmd_entry cmd_exec_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_images_entry;
 extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_inventory_entry;
 extern const struct cmd_entry cmd_nodes_entry;
 extern const struct cmd_entry cmd_off_entry;
 extern const struct cmd_entry cmd_on_entry;
 extern const struct cmd_entry cmd_reset_entry;
+extern const struct cmd_entry cmd_resolve_entry;
+extern const struct cmd_entry cmd_share_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_version_entry;
 
@@ -38,12 +41,15 @@ const struct cmd_entry *cmd_table[] = {
     &cmd_cycle_entry,
     &cmd_exec_entry,
     &cmd_help_entry,
+    &cmd_images_entry,
     &cmd_info_entry,
     &cmd_inventory_entry,
     &cmd_nodes_entry,
     &cmd_off_entry,
     &cmd_on_entry,
     &cmd_reset_entry,
+    &cmd_resolve_entry,
+    &cmd_share_entry,
     &cmd_status_entry,
     &cmd_version_entry,
     NULL,
