@@ -168,6 +168,18 @@
 	    1, 100000, "frisbee rate in Mibps")                                \
 	X(NETWORKING_LOCAL_CONTROL_IP, "networking", "local_control_ip",       \
 	    CONFIG_STRING, "", 0, 0, "our address on the control network")     \
+	X(NETWORKING_SSH_USER, "networking", "ssh_user", CONFIG_STRING,        \
+	    "root", 0, 0, "login of rwait's ssh probes")                       \
+	X(NETWORKING_SSH_KEY, "networking", "ssh_key", CONFIG_PATH, "", 0, 0,  \
+	    "private key; empty means ~/.ssh/id_ed25519, then ~/.ssh/id_rsa")  \
+	X(NETWORKING_SSH_HOST_KEY_POLICY, "networking", "ssh_host_key_policy", \
+	    CONFIG_CHOICE, "accept-new", 0, 0,                                 \
+	    "accept-new|no-check|strict host keys against ssh_known_hosts")    \
+	X(NETWORKING_SSH_KNOWN_HOSTS, "networking", "ssh_known_hosts",         \
+	    CONFIG_PATH, "", 0, 0, "empty means ~/.ssh/known_hosts")           \
+	X(NETWORKING_SSH_MAX_HANDSHAKES, "networking", "ssh_max_handshakes",   \
+	    CONFIG_INT, "32", 1, 10000,                                        \
+	    "ssh handshakes in flight (each costs CPU on both sides)")         \
 	X(MONITOR_CYCLE_NODES, "monitor", "cycle_nodes", CONFIG_DOUBLE, "2",   \
 	    0, 86400, "seconds")                                               \
 	X(MONITOR_CYCLE_PHONES, "monitor", "cycle_phones", CONFIG_DOUBLE, "2", \
