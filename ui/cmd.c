@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "engine/nextboot.h"
 #include "inventory/config.h"
 #include "inventory/groups.h"
 #include "inventory/inventory.h"
@@ -235,6 +236,45 @@ cmd_open_log(struct cmd_ctx *ctx)
 	free(path);
 }
 
+/*
+ * Undo the nextboot links of runs that died without clearing them (a
+ * SIGKILL, a crash): every command that reads the configuration does it,
+ * at the cost of one readdir of a usually empty directory.
+ */
+static void
+cmd_recover_nextboot(struct cmd_ctx *ctx)
+{
+	struct nextboot_recovered *list;
+	const char *dir;
+	char *err = NULL;
+	size_t i, n;
+
+	if ((dir = cmd_state_dir(ctx)) == NULL)
+		return;
+	if (nextboot_recover(dir, &list, &n, &err) != 0) {
+		cmd_warn(ctx, "%s", err);
+		free(err);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (list[i].removed > 0)
+			cmd_error(ctx,
+			    "recovered %zu nextboot link%s left by run %s "
+			    "(pid %ld)",
+			    list[i].removed, list[i].removed == 1 ? "" : "s",
+			    list[i].run_id, list[i].pid);
+		if (list[i].kept > 0)
+			cmd_warn(ctx,
+			    "run %s (pid %ld): %zu nextboot link%s changed "
+			    "since; left alone",
+			    list[i].run_id, list[i].pid, list[i].kept,
+			    list[i].kept == 1 ? "" : "s");
+		if (list[i].error != NULL)
+			cmd_warn(ctx, "nextboot recovery: %s", list[i].error);
+	}
+	nextboot_recovered_free(list, n);
+}
+
 int
 cmd_load_config(struct cmd_ctx *ctx)
 {
@@ -261,6 +301,7 @@ cmd_load_config(struct cmd_ctx *ctx)
 	cmd_open_log(ctx);
 	for (i = 0; i < config_file_count(ctx->config); i++)
 		log_debug("config: read %s", config_file(ctx->config, i));
+	cmd_recover_nextboot(ctx);
 	return (0);
 }
 

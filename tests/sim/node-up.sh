@@ -70,16 +70,20 @@ safe_path() {
 		p=$(dirname "$p")
 	done
 }
+# A build tree or a testbed under /tmp (mode 1777) never passes; then the
+# namespace's own /etc (an overlay made by rhubarb-sim's init, invisible
+# on the host) holds a copy.
 keycmd=$SIM_BIN/rhubarb-sim-node
-if ! safe_path "$keycmd"; then
-	mkdir -p "$S/bin"
-	chmod 755 "$S/bin"
-	cp "$SIM_BIN/rhubarb-sim-node" "$S/bin/rhubarb-sim-node"
-	chmod 755 "$S/bin/rhubarb-sim-node"
-	keycmd=$S/bin/rhubarb-sim-node
-	safe_path "$keycmd" ||
-	    die "no root-only path for sshd's AuthorizedKeysCommand: neither $SIM_BIN nor $S is (build elsewhere, or use a --dir outside /tmp)"
-fi
+for d in "$S/bin" /etc/rhubarb-sim; do
+	safe_path "$keycmd" && break
+	mkdir -p "$d"
+	chmod 755 "$d"
+	cp "$SIM_BIN/rhubarb-sim-node" "$d/rhubarb-sim-node"
+	chmod 755 "$d/rhubarb-sim-node"
+	keycmd=$d/rhubarb-sim-node
+done
+safe_path "$keycmd" ||
+    die "no root-only path for sshd's AuthorizedKeysCommand (tried $SIM_BIN, $S/bin, /etc/rhubarb-sim)"
 
 hostkey=$S/ssh/ssh_host_ed25519_key
 [ -f "$hostkey" ] || ssh-keygen -q -t ed25519 -N '' -C rhubarb-sim-node -f "$hostkey" ||
