@@ -34,6 +34,7 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "tests/unit/loopback.h"
 #include "common/xmalloc.h"
 #include "drivers/cmc.h"
 
@@ -63,9 +64,7 @@ struct fixture {
 	/* Ports for the network outcomes (-1 when not made). */
 	int refused_fd;
 	int refused_port;
-	int full_fd;
-	int full_filler_fd;
-	int full_port;
+	struct loopback_full full;
 	struct evconnlistener *closer;
 	int closer_port;
 
@@ -117,59 +116,6 @@ closer_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 }
 
 static int
-bound_port(int fd)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	return (ntohs(sin.sin_port));
-}
-
-static int
-loopback_socket(struct sockaddr_in *sin)
-{
-	int fd;
-
-	memset(sin, 0, sizeof *sin);
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)sin, sizeof *sin), 0);
-	return (fd);
-}
-
-/*
- * A listener whose accept queue is full: listen(fd, 0) holds one
- * connection, which we make and never accept; the kernel then drops the
- * next SYNs, so a connect neither completes nor fails.
- */
-static void
-make_full_listener(struct fixture *f)
-{
-	struct sockaddr_in sin;
-	struct pollfd pfd;
-	int fd, err = 0;
-	socklen_t len = sizeof err;
-
-	f->full_fd = loopback_socket(&sin);
-	assert_int_equal(listen(f->full_fd, 0), 0);
-	f->full_port = bound_port(f->full_fd);
-	sin.sin_port = htons((uint16_t)f->full_port);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0)
-		assert_int_equal(errno, EINPROGRESS);
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	assert_int_equal(poll(&pfd, 1, 2000), 1);
-	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
-	assert_int_equal(err, 0);
-	f->full_filler_fd = fd;
-}
-
-static int
 setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof *f);
@@ -183,20 +129,20 @@ setup(void **state)
 	assert_non_null(f->http);
 	bs = evhttp_bind_socket_with_handle(f->http, "127.0.0.1", 0);
 	assert_non_null(bs);
-	f->port = bound_port(evhttp_bound_socket_get_fd(bs));
+	f->port = loopback_bound_port(evhttp_bound_socket_get_fd(bs));
 	evhttp_set_gencb(f->http, srv_cb, f);
 	f->mode = SRV_REPLY;
 	f->code = 200;
 
 	/* Bound, not listening: a connect is refused. */
 	f->refused_fd = loopback_socket(&sin);
-	f->refused_port = bound_port(f->refused_fd);
+	f->refused_port = loopback_bound_port(f->refused_fd);
 
-	make_full_listener(f);
+	loopback_full_open(&f->full);
 
 	fd = loopback_socket(&sin);
 	assert_int_equal(listen(fd, 16), 0);
-	f->closer_port = bound_port(fd);
+	f->closer_port = loopback_bound_port(fd);
 	evutil_make_socket_nonblocking(fd);
 	f->closer = evconnlistener_new(f->base, closer_cb, f,
 	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
@@ -212,8 +158,7 @@ teardown(void **state)
 
 	evconnlistener_free(f->closer);
 	close(f->refused_fd);
-	close(f->full_filler_fd);
-	close(f->full_fd);
+	loopback_full_close(&f->full);
 	evhttp_free(f->http);
 	if (f->guard != NULL)
 		event_free(f->guard);
@@ -456,7 +401,7 @@ test_connect_timeout(void **state)
 	struct fixture *f = *state;
 	uint64_t took;
 
-	request(f, "127.0.0.1", f->full_port, "status", 300, 3000);
+	request(f, "127.0.0.1", f->full.port, "status", 300, 3000);
 	took = f->t_done - f->t0;
 	assert_int_equal(f->reply.error, POWER_ERR_CONNECT_TIMEOUT);
 	assert_int_equal(f->reply.state, POWER_STATE_UNKNOWN);
@@ -465,7 +410,7 @@ test_connect_timeout(void **state)
 	assert_true(took < 1500);
 
 	/* connect_ms above total_ms: total_ms bounds it. */
-	request(f, "127.0.0.1", f->full_port, "status", 5000, 400);
+	request(f, "127.0.0.1", f->full.port, "status", 5000, 400);
 	took = f->t_done - f->t0;
 	assert_int_equal(f->reply.error, POWER_ERR_CONNECT_TIMEOUT);
 	assert_true(took >= 390);
@@ -545,7 +490,7 @@ test_cancel(void **state)
 	/* Before the loop ever ran: connecting, or a reply already due. */
 	serve(f, 200, "on\n");
 	cmc_request_cancel(start(f, f->port, "status"));
-	cmc_request_cancel(start(f, f->full_port, "status"));
+	cmc_request_cancel(start(f, f->full.port, "status"));
 	cmc_request_cancel(start(f, f->refused_port, "status"));
 	cmc_request_cancel(start(f, f->port, "explode"));
 	cmc_request_cancel(NULL);
@@ -564,7 +509,7 @@ test_cancel(void **state)
 	assert_int_equal(f->ncalls, 0);
 
 	/* While the SYN goes unanswered. */
-	r = start(f, f->full_port, "on");
+	r = start(f, f->full.port, "on");
 	run_for(f, 100);
 	cmc_request_cancel(r);
 	run_for(f, 400);

@@ -35,6 +35,7 @@
 #include <event2/listener.h>
 #include <libssh/libssh.h>
 
+#include "tests/unit/loopback.h"
 #include "common/xmalloc.h"
 #include "drivers/ssh.h"
 
@@ -63,9 +64,7 @@ struct fixture {
 
 	int refused_fd;
 	int refused_port;
-	int full_fd;
-	int full_filler_fd;
-	int full_port;
+	struct loopback_full full;
 
 	struct ssh_probe_key *key;
 	char tmpdir[64];
@@ -133,58 +132,6 @@ drop_held(struct fixture *f)
 		close(f->held[--f->nheld]);
 }
 
-static int
-bound_port(int fd)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	return (ntohs(sin.sin_port));
-}
-
-static int
-loopback_socket(struct sockaddr_in *sin)
-{
-	int fd;
-
-	memset(sin, 0, sizeof *sin);
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)sin, sizeof *sin), 0);
-	return (fd);
-}
-
-/*
- * listen(fd, 0) holds one connection, made here and never accepted; the
- * kernel then drops further SYNs: a connect neither completes nor fails.
- */
-static void
-make_full_listener(struct fixture *f)
-{
-	struct sockaddr_in sin;
-	struct pollfd pfd;
-	int fd, err = 0;
-	socklen_t len = sizeof err;
-
-	f->full_fd = loopback_socket(&sin);
-	assert_int_equal(listen(f->full_fd, 0), 0);
-	f->full_port = bound_port(f->full_fd);
-	sin.sin_port = htons((uint16_t)f->full_port);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0)
-		assert_int_equal(errno, EINPROGRESS);
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	assert_int_equal(poll(&pfd, 1, 2000), 1);
-	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
-	assert_int_equal(err, 0);
-	f->full_filler_fd = fd;
-}
-
 /* Write a fresh ed25519 key to path (encrypted if passphrase is set). */
 static void
 write_key(const char *path, const char *passphrase, int public)
@@ -218,7 +165,7 @@ setup(void **state)
 
 	fd = loopback_socket(&sin);
 	assert_int_equal(listen(fd, 64), 0);
-	f->srv_port = bound_port(fd);
+	f->srv_port = loopback_bound_port(fd);
 	evutil_make_socket_nonblocking(fd);
 	f->srv = evconnlistener_new(f->base, srv_cb, f, LEV_OPT_CLOSE_ON_FREE,
 	    -1, fd);
@@ -226,8 +173,8 @@ setup(void **state)
 
 	/* Bound, not listening: a connect is refused. */
 	f->refused_fd = loopback_socket(&sin);
-	f->refused_port = bound_port(f->refused_fd);
-	make_full_listener(f);
+	f->refused_port = loopback_bound_port(f->refused_fd);
+	loopback_full_open(&f->full);
 
 	strlcpy(f->tmpdir, "/tmp/test-ssh.XXXXXX", sizeof f->tmpdir);
 	assert_non_null(mkdtemp(f->tmpdir));
@@ -251,8 +198,7 @@ teardown(void **state)
 	drop_held(f);
 	evconnlistener_free(f->srv);
 	close(f->refused_fd);
-	close(f->full_filler_fd);
-	close(f->full_fd);
+	loopback_full_close(&f->full);
 	ssh_probe_key_free(f->key);
 	if (f->guard != NULL)
 		event_free(f->guard);
@@ -362,14 +308,14 @@ test_connect_timeout(void **state)
 	struct fixture *f = *state;
 	uint64_t took;
 
-	probe(f, "127.0.0.1", f->full_port, 300, 3000);
+	probe(f, "127.0.0.1", f->full.port, 300, 3000);
 	took = f->t_done - f->t0;
 	assert_int_equal(f->reply.result, SSH_PROBE_CONNECT_TIMEOUT);
 	assert_string_equal(f->reply.detail, "no connection after 300 ms");
 	assert_true(took >= 290 && took < 1500);
 
 	/* A connect timeout above the total: the total bounds it. */
-	probe(f, "127.0.0.1", f->full_port, 5000, 400);
+	probe(f, "127.0.0.1", f->full.port, 5000, 400);
 	took = f->t_done - f->t0;
 	assert_int_equal(f->reply.result, SSH_PROBE_CONNECT_TIMEOUT);
 	assert_true(took >= 390 && took < 1500);
@@ -483,7 +429,7 @@ test_cancel(void **state)
 	/* Before the loop ever ran: connecting, or a result already due. */
 	f->mode = SRV_SILENT;
 	ssh_probe_cancel(start(f, "127.0.0.1", f->srv_port, 1000, 2000));
-	ssh_probe_cancel(start(f, "127.0.0.1", f->full_port, 1000, 2000));
+	ssh_probe_cancel(start(f, "127.0.0.1", f->full.port, 1000, 2000));
 	ssh_probe_cancel(start(f, "127.0.0.1", f->refused_port, 1000, 2000));
 	ssh_probe_cancel(start(f, "nowhere", 22, 1000, 2000));
 	ssh_probe_cancel(NULL);
@@ -502,7 +448,7 @@ test_cancel(void **state)
 	assert_int_equal(f->ncalls, 0);
 
 	/* While the SYN goes unanswered. */
-	p = start(f, "127.0.0.1", f->full_port, 1000, 2000);
+	p = start(f, "127.0.0.1", f->full.port, 1000, 2000);
 	run_for(f, 100);
 	ssh_probe_cancel(p);
 	run_for(f, 300);

@@ -34,6 +34,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "tests/unit/loopback.h"
 #include "common/xmalloc.h"
 #include "drivers/telnet.h"
 
@@ -78,9 +79,7 @@ struct fixture {
 
 	int refused_port;
 	int refused_fd;
-	int full_fd;
-	int full_filler_fd;
-	int full_port;
+	struct loopback_full full;
 
 	/* The client's side. */
 	struct telnet_session *session;
@@ -267,55 +266,6 @@ srv_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		evtimer_add(f->tick, &tv);
 }
 
-static int
-bound_port(int fd)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	return (ntohs(sin.sin_port));
-}
-
-static int
-loopback_socket(struct sockaddr_in *sin)
-{
-	int fd;
-
-	memset(sin, 0, sizeof *sin);
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)sin, sizeof *sin), 0);
-	return (fd);
-}
-
-/* listen(fd, 0) with one connection never accepted: SYNs are dropped. */
-static void
-make_full_listener(struct fixture *f)
-{
-	struct sockaddr_in sin;
-	struct pollfd pfd;
-	int fd, err = 0;
-	socklen_t len = sizeof err;
-
-	f->full_fd = loopback_socket(&sin);
-	assert_int_equal(listen(f->full_fd, 0), 0);
-	f->full_port = bound_port(f->full_fd);
-	sin.sin_port = htons((uint16_t)f->full_port);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0)
-		assert_int_equal(errno, EINPROGRESS);
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	assert_int_equal(poll(&pfd, 1, 2000), 1);
-	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
-	assert_int_equal(err, 0);
-	f->full_filler_fd = fd;
-}
-
 static void
 guard_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -342,12 +292,12 @@ setup(void **state)
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
 	    (struct sockaddr *)&sin, sizeof sin);
 	assert_non_null(f->listener);
-	f->port = bound_port(evconnlistener_get_fd(f->listener));
+	f->port = loopback_bound_port(evconnlistener_get_fd(f->listener));
 
 	/* Bound, not listening: a connect is refused. */
 	f->refused_fd = loopback_socket(&sin);
-	f->refused_port = bound_port(f->refused_fd);
-	make_full_listener(f);
+	f->refused_port = loopback_bound_port(f->refused_fd);
+	loopback_full_open(&f->full);
 	*state = f;
 	return (0);
 }
@@ -362,8 +312,7 @@ teardown(void **state)
 	event_free(f->tick);
 	event_free(f->guard);
 	close(f->refused_fd);
-	close(f->full_filler_fd);
-	close(f->full_fd);
+	loopback_full_close(&f->full);
 	event_base_free(f->base);
 	free(f);
 	return (0);
@@ -526,7 +475,7 @@ test_connect_timeout(void **state)
 	long ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	session(f, "127.0.0.1", f->full_port, 300, 1000, 5000);
+	session(f, "127.0.0.1", f->full.port, 300, 1000, 5000);
 	ms = ms_since(&t0);
 	assert_int_equal(f->end.result, TELNET_CONNECT_TIMEOUT);
 	assert_true(ms >= 280 && ms < 2000);
@@ -534,7 +483,7 @@ test_connect_timeout(void **state)
 
 	/* Without a connect bound, the total one ends it. */
 	f->ends = 0;
-	session(f, "127.0.0.1", f->full_port, 0, 1000, 300);
+	session(f, "127.0.0.1", f->full.port, 0, 1000, 300);
 	assert_int_equal(f->end.result, TELNET_TOTAL_TIMEOUT);
 	assert_false(f->end.connected);
 }
