@@ -237,6 +237,11 @@ simd_ctl_list(struct simd_ctl_client *c, char **argv, struct evbuffer *out,
 	struct simd_node *n;
 	u_int i;
 
+	/* Pollers wait on "list": it answers once the nft table exists. */
+	if (!simd.ready) {
+		xasprintf(errp, "not ready");
+		return (-1);
+	}
 	evbuffer_add_printf(out, "ok %u\n", simd.nnodes);
 	for (i = 0; i < simd.nnodes; i++) {
 		n = &simd.nodes[i];
