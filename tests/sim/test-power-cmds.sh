@@ -181,6 +181,8 @@ is "info changes nothing: no audit line" 1 "$(audit_lines)"
 # reset: the CMC and BMC nodes reboot (simd logs the reset), the PDU node
 # goes off then on.
 wait_until 50 sh -c "curl -s -m 2 http://reboot01/info | grep -q state=installed"
+# A node still booting logs no new "-> booting" line: wait for fit02 too.
+wait_until 50 sh -c "curl -s -m 2 http://reboot02/info | grep -q state=installed"
 b1=$(grep -c 'fit01: installed -> booting (cmc reset)' "$S/log/simd.log")
 b2=$(grep -c 'fit02: .* -> booting (ctl power reset)' "$S/log/simd.log")
 o3=$(chassis_offs fit03)
