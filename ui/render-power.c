@@ -254,14 +254,13 @@ render_power(FILE *f, enum render_power_format format, const char *action,
 	int info = strcmp(action, "info") == 0;
 	size_t i;
 
+	/* Info is per node: its text cannot be folded. */
+	if (format == RENDER_POWER_FOLD && info)
+		format = RENDER_POWER_LINES;
 	switch (format) {
 	case RENDER_POWER_FOLD:
-		if (!info) {
-			render_power_fold(f, rows, n);
-			break;
-		}
-		/* Info is per node: its text cannot be folded. */
-		/* FALLTHROUGH */
+		render_power_fold(f, rows, n);
+		break;
 	case RENDER_POWER_LINES:
 		for (i = 0; i < n; i++)
 			render_power_line(f, &rows[i], info);

@@ -25,6 +25,8 @@ struct trace {
 	size_t len;
 };
 
+static void trace_add(struct trace *, const char *, ...) printflike(2, 3);
+
 static void
 trace_add(struct trace *t, const char *fmt, ...)
 {

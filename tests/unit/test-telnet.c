@@ -92,6 +92,8 @@ struct fixture {
 	const char *cancel_text;
 };
 
+static void trace_add(struct fixture *, const char *, ...) printflike(2, 3);
+
 static void
 trace_add(struct fixture *f, const char *fmt, ...)
 {
