@@ -16,72 +16,23 @@ N=8
 
 # --- outside: the testbed -----------------------------------------------
 
-if [ "${1:-}" != --inside ]; then
-	: "${RHUBARB_BUILD:?set RHUBARB_BUILD to the build directory}"
-	SIM=$RHUBARB_BUILD/rhubarb-sim
-	self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
-	T=$(mktemp -d)
-	D=$T/tb
-	export HOME="$T/home" XDG_STATE_HOME="$T/state"
-	mkdir -p "$HOME" "$XDG_STATE_HOME"
-	cd "$T" || exit 1
-	cleanup() {
-		"$SIM" down --dir "$D" >/dev/null 2>&1
-		rm -rf "$T"
-	}
-	trap cleanup EXIT
-	trap 'exit 1' INT TERM
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "test-ipmi-interop.sh: needs root (namespaces)"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-	if ! timeout 180 "$SIM" up --nodes $N --power ipmi --dir "$D" \
-	    >"$T/up.log" 2>&1; then
-		echo "FAIL: rhubarb-sim up: $(tail -n 3 "$T/up.log" | tr '\n' ' ')"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-	# ipmi_sim needs the workaround (ipmipower -W opensesspriv); a
-	# short timeout keeps the unreachable BMC quick, as on ipmipower's
-	# side (--session-timeout below).
-	cat >>"$D/rhubarb.conf" <<-EOF
+. "$(dirname "$0")/testlib.sh"
 
-	[power]
-	ipmi_workarounds = opensesspriv
-	ipmi_timeout = 3
-	EOF
-	timeout 300 "$SIM" run --dir "$D" -- \
-	    sh "$self" --inside "$D" "$RHUBARB_BUILD/sim-bin"
-	rc=$?
-	if [ $rc -eq 124 ]; then
-		echo "FAIL: the checks did not end within 300 s"
-		echo "0 passed, 1 failed"
-	fi
-	exit $rc
+if [ "${1:-}" != --inside ]; then
+	# A short timeout keeps the unreachable BMC quick, as on ipmipower's
+	# side (--session-timeout below).
+	sim_after_up() {
+		printf '\n[power]\nipmi_timeout = 3\n' >>"$D/rhubarb.conf"
+	}
+	sim_test_outside test-ipmi-interop.sh 300 --nodes $N --power ipmi
 fi
 
 # --- inside the testbed's namespace -------------------------------------
 
-D=$2
-SIM_BIN=$3
-S=$D/sim
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
+sim_test_inside "$2" "$3"
 RHUBARB=${RHUBARB_BUILD}/rhubarb
 CTL="$SIM_BIN/rhubarb-sim-ctl -d $D"
 PASS=$(cat "$S/bmc.pass")
-passed=0
-failed=0
-
-ok() {
-	passed=$((passed + 1))
-}
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-}
 
 nodes=$(i=1; while [ $i -le $N ]; do printf 'fit%02d\n' $i; i=$((i + 1)); done)
 bmcs=$(echo "$nodes" | sed 's/^fit/bmc/' | paste -sd, -)
@@ -116,15 +67,15 @@ compare() {
 	what=$1
 	want=$2
 	if [ "$(wc -l <"$T/r.txt")" -ne $N ]; then
-		fail "$what: rhubarb gave $(wc -l <"$T/r.txt") of $N nodes: $(head -c 300 "$T/r.json" "$T/r.err" | tr '\n' ' ')"
+		ko "$what: rhubarb gave $(wc -l <"$T/r.txt") of $N nodes: $(head -c 300 "$T/r.json" "$T/r.err" | tr '\n' ' ')"
 		return
 	fi
 	if ! cmp -s "$T/r.txt" "$T/i.txt"; then
-		fail "$what: rhubarb and ipmipower differ: $(diff "$T/r.txt" "$T/i.txt" | grep '^[<>]' | tr '\n' ' ')"
+		ko "$what: rhubarb and ipmipower differ: $(diff "$T/r.txt" "$T/i.txt" | grep '^[<>]' | tr '\n' ' ')"
 		return
 	fi
 	if [ "$(cat "$T/r.txt")" != "$want" ]; then
-		fail "$what: both say $(tr '\n' ' ' <"$T/r.txt"), expected $(echo "$want" | tr '\n' ' ')"
+		ko "$what: both say $(tr '\n' ' ' <"$T/r.txt"), expected $(echo "$want" | tr '\n' ' ')"
 		return
 	fi
 	ok
@@ -143,7 +94,7 @@ truth() {
 
 # 1. Mixed states set behind both clients' backs.
 for n in fit01 fit03 fit04 fit08; do
-	$CTL power "$n" on >/dev/null || fail "simd: power $n on"
+	$CTL power "$n" on >/dev/null || ko "simd: power $n on"
 done
 rhubarb_status
 ipmipower_status -W opensesspriv
@@ -151,36 +102,36 @@ compare "status, mixed" "$(truth)"
 
 # 2. rhubarb changes them; ipmipower sees what rhubarb set.
 "$RHUBARB" on --via ipmi fit02 fit05 >/dev/null 2>&1 ||
-    fail "rhubarb on fit02 fit05: exit $?"
+    ko "rhubarb on fit02 fit05: exit $?"
 "$RHUBARB" off --via ipmi fit01 fit08 >/dev/null 2>&1 ||
-    fail "rhubarb off fit01 fit08: exit $?"
+    ko "rhubarb off fit01 fit08: exit $?"
 rhubarb_status
 ipmipower_status -W opensesspriv
 compare "status after rhubarb on/off" "$(truth)"
 case "$(tr '\n' ' ' <"$T/r.txt")" in
 "fit01 off fit02 on fit03 on fit04 on fit05 on fit06 off fit07 off fit08 off ")
 	ok ;;
-*) fail "rhubarb on/off did not reach the states: $(tr '\n' ' ' <"$T/r.txt")" ;;
+*) ko "rhubarb on/off did not reach the states: $(tr '\n' ' ' <"$T/r.txt")" ;;
 esac
 
 # 3. ipmipower changes them; rhubarb sees what ipmipower set.
 ipmipower -D LAN_2_0 -W opensesspriv -u admin -p "$PASS" -h bmc03,bmc04 \
-    --off >/dev/null 2>&1 || fail "ipmipower --off"
+    --off >/dev/null 2>&1 || ko "ipmipower --off"
 ipmipower -D LAN_2_0 -W opensesspriv -u admin -p "$PASS" -h bmc07 \
-    --on >/dev/null 2>&1 || fail "ipmipower --on"
+    --on >/dev/null 2>&1 || ko "ipmipower --on"
 rhubarb_status
 ipmipower_status -W opensesspriv
 compare "status after ipmipower on/off" "$(truth)"
 
 # 4. Faults: a BMC with another password, one that drops everything.
-$CTL fault fit05 bmc-badpass >/dev/null || fail "fault fit05 bmc-badpass"
-$CTL fault fit06 bmc-unreachable >/dev/null || fail "fault fit06 bmc-unreachable"
+$CTL fault fit05 bmc-badpass >/dev/null || ko "fault fit05 bmc-badpass"
+$CTL fault fit06 bmc-unreachable >/dev/null || ko "fault fit06 bmc-unreachable"
 rhubarb_status
 ipmipower_status -W opensesspriv
 compare "status with faults" "$(truth | sed -e 's/^fit05 .*/fit05 password invalid/' \
     -e 's/^fit06 .*/fit06 connection timeout/')"
 # An unreachable BMC is never "off".
-grep -q '^fit06 off' "$T/r.txt" && fail "unreachable BMC reported off" || ok
+grep -q '^fit06 off' "$T/r.txt" && ko "unreachable BMC reported off" || ok
 
 # 5. Without the workaround ipmi_sim refuses the session, for both.
 rhubarb_status -o power.ipmi_workarounds=none
@@ -191,5 +142,4 @@ compare "no opensesspriv" "$(truth | sed -e 's/^\(fit0[1-47-8]\) .*/\1 privilege
 
 $CTL fault fit05 clear >/dev/null 2>&1
 $CTL fault fit06 clear >/dev/null 2>&1
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+sim_test_finish

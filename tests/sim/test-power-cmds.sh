@@ -18,96 +18,31 @@ PATH=$PATH:/usr/sbin:/sbin
 
 # --- outside: the testbed -----------------------------------------------
 
+. "$(dirname "$0")/testlib.sh"
+
 if [ "${1:-}" != --inside ]; then
-	: "${RHUBARB_BUILD:?set RHUBARB_BUILD to the build directory}"
-	SIM=$RHUBARB_BUILD/rhubarb-sim
-	self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
-	T=$(mktemp -d)
-	D=$T/tb
-	export HOME="$T/home" XDG_STATE_HOME="$T/state"
-	mkdir -p "$HOME" "$XDG_STATE_HOME"
-	cd "$T" || exit 1
-	cleanup() {
-		"$SIM" down --dir "$D" >/dev/null 2>&1
-		rm -rf "$T"
+	# Short timeouts and delays keep the faults quick.
+	sim_after_up() {
+		cat >>"$D/rhubarb.conf" <<-EOF
+
+		[power]
+		ipmi_timeout = 3
+		pdu_timeout = 4
+		cmc_settle = 1
+		ipmi_settle = 1
+		pdu_settle = 1
+
+		[nodes]
+		cmc_default_timeout = 2
+		EOF
 	}
-	trap cleanup EXIT
-	trap 'exit 1' INT TERM
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "test-power-cmds.sh: needs root (namespaces)"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-	if ! timeout 180 "$SIM" up --nodes 12 --boot-delay 1 --dir "$D" \
-	    >"$T/up.log" 2>&1; then
-		echo "FAIL: rhubarb-sim up: $(tail -n 3 "$T/up.log" | tr '\n' ' ')"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-	# ipmi_sim needs the opensesspriv workaround (as ipmipower -W);
-	# short timeouts and delays keep the faults quick.
-	cat >>"$D/rhubarb.conf" <<-EOF
-
-	[power]
-	ipmi_workarounds = opensesspriv
-	ipmi_timeout = 3
-	pdu_timeout = 4
-	cmc_settle = 1
-	ipmi_settle = 1
-	pdu_settle = 1
-
-	[nodes]
-	cmc_default_timeout = 2
-	EOF
-	timeout 540 "$SIM" run --dir "$D" -- \
-	    sh "$self" --inside "$D" "$RHUBARB_BUILD/sim-bin"
-	rc=$?
-	if [ $rc -eq 124 ]; then
-		echo "FAIL: the checks did not end within 540 s"
-		echo "0 passed, 1 failed"
-	fi
-	exit $rc
+	sim_test_outside test-power-cmds.sh 540 --nodes 12 --boot-delay 1
 fi
 
 # --- inside the testbed's namespace -------------------------------------
 
-D=$2
-SIM_BIN=$3
-S=$D/sim
+sim_test_inside "$2" "$3"
 AUDIT=$D/state/audit.jsonl
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-ko() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-}
-is() { if [ "$3" = "$2" ]; then ok; else ko "$1: got '$3', want '$2'"; fi; }
-has() {
-	case "$3" in
-	*"$2"*) ok ;;
-	*) ko "$1: '$3' lacks '$2'" ;;
-	esac
-}
-lacks() {
-	case "$3" in
-	*"$2"*) ko "$1: '$3' has '$2'" ;;
-	*) ok ;;
-	esac
-}
-wait_until() { # wait_until TENTHS CMD...
-	n=$1
-	shift
-	until "$@" >/dev/null 2>&1; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
 
 # r CMD ARGS...: run a rhubarb command; its stdout in $out, stderr in
 # $err, exit code in $rc.
@@ -407,5 +342,4 @@ has "interop: covers an unreachable BMC" "bmc11: connection timeout" "$(cat "$T/
 ctl fault fit05 clear >/dev/null
 ctl fault fit11 clear >/dev/null
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
-[ "$failed" -eq 0 ]
+sim_test_finish

@@ -15,84 +15,21 @@ PATH=$PATH:/usr/sbin:/sbin
 
 # --- outside: the testbed -----------------------------------------------
 
+. "$(dirname "$0")/testlib.sh"
+
 if [ "${1:-}" != --inside ]; then
-	: "${RHUBARB_BUILD:?set RHUBARB_BUILD to the build directory}"
-	SIM=$RHUBARB_BUILD/rhubarb-sim
-	self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
-	T=$(mktemp -d)
-	D=$T/tb
-	# No real configuration may leak in.
-	export HOME="$T/home" XDG_STATE_HOME="$T/state"
-	mkdir -p "$HOME" "$XDG_STATE_HOME"
-	cd "$T" || exit 1
-	cleanup() {
-		"$SIM" down --dir "$D" >/dev/null 2>&1
-		rm -rf "$T"
-	}
-	trap cleanup EXIT
-	trap 'exit 1' INT TERM
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "test-power.sh: needs root (namespaces)"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
 	# Faults from the start: the 3rd and 4th BMC nodes of the mixed
 	# layout (node i has a BMC when i % 3 == 2).
-	printf 'fit08 bmc-badpass\nfit11 bmc-unreachable\n' >"$T/faults"
-	if ! timeout 180 "$SIM" up --nodes 12 --boot-delay 2 --faults "$T/faults" \
-	    --dir "$D" >"$T/up.log" 2>&1; then
-		echo "FAIL: rhubarb-sim up: $(tail -n 3 "$T/up.log" | tr '\n' ' ')"
-		for f in "$D"/sim/log/*; do
-			[ -f "$f" ] && echo "--- $f" && tail -n 5 "$f"
-		done
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-	timeout 540 "$SIM" run --dir "$D" -- \
-	    sh "$self" --inside "$D" "$RHUBARB_BUILD/sim-bin"
-	rc=$?
-	if [ $rc -eq 124 ]; then
-		echo "FAIL: the checks did not end within 540 s"
-		echo "0 passed, 1 failed"
-	fi
-	exit $rc
+	sim_before_up() {
+		printf 'fit08 bmc-badpass\nfit11 bmc-unreachable\n' >"$T/faults"
+	}
+	sim_test_outside test-power.sh 540 --nodes 12 --boot-delay 2
 fi
 
 # --- inside the testbed's namespace -------------------------------------
 
-D=$2
-SIM_BIN=$3
-S=$D/sim
+sim_test_inside "$2" "$3"
 export MIBS='' SNMP_PERSISTENT_DIR="$S/snmp/client"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-ko() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-}
-# is WHAT WANT GOT: equal strings.
-is() { if [ "$3" = "$2" ]; then ok; else ko "$1: got '$3', want '$2'"; fi; }
-# has WHAT WANT GOT: GOT contains WANT.
-has() {
-	case "$3" in
-	*"$2"*) ok ;;
-	*) ko "$1: '$3' lacks '$2'" ;;
-	esac
-}
-# wait_until TENTHS CMD...: retry CMD until it succeeds, at most TENTHS/10 s.
-wait_until() {
-	n=$1
-	shift
-	until "$@" >/dev/null 2>&1; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
 
 pass=$(head -n 1 "$S/bmc.pass")
 badpass=$(printf '%s' "$pass" | rev)x
@@ -386,5 +323,4 @@ ctl fault "$node_x" clear >/dev/null
 is "outlet off after clear" 2 "$(sset "$pdu_x" "$O.11.1.1.$out_x" i 2)"
 is "outlet status off after clear" 0 "$(sget "$pdu_x" "$O.5.1.1.$out_x")"
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
-[ "$failed" -eq 0 ]
+sim_test_finish
