@@ -207,19 +207,8 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'o':
 			cmd_add_option(ctx, optarg);
 			break;
-		case ':':
-			return (cmd_usage_error(ctx,
-			    "option '%s' needs an "
-			    "argument",
-			    argv[optind - 1]));
 		default:
-			if (optopt != 0)
-				return (cmd_usage_error(ctx,
-				    "unknown option "
-				    "'-%c'",
-				    optopt));
-			return (cmd_usage_error(ctx, "unknown option '%s'",
-			    argv[optind - 1]));
+			return (cmd_bad_option(ctx, argv, ":ho:"));
 		}
 	}
 	argc -= optind;

@@ -139,14 +139,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'h':
 			return (cmd_help(ctx));
 		default:
-			if (optopt != 0 && strchr("ftjo", optopt) != NULL)
-				return (cmd_usage_error(ctx,
-				    "option -%c needs a value", optopt));
-			if (optopt > 0 && optopt < 128 && isprint(optopt))
-				return (cmd_usage_error(ctx,
-				    "unknown option '-%c'", optopt));
-			return (cmd_usage_error(ctx, "bad option '%s'",
-			    argv[optind - 1]));
+			return (cmd_bad_option(ctx, argv, "af:t:jvo:h"));
 		}
 	}
 	if (dashes == argc)

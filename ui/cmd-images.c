@@ -32,17 +32,6 @@ enum {
 static int cmd_images_sort; /* 0 name, 's' size, 'd' date */
 static int cmd_images_reverse;
 
-static int
-cmd_images_badopt(struct cmd_ctx *ctx, char **argv)
-{
-	if (optopt == 'o')
-		return (
-		    cmd_usage_error(ctx, "option -o needs section.key=value"));
-	if (optopt > 0 && optopt < 128 && isprint(optopt))
-		return (cmd_usage_error(ctx, "unknown option '-%c'", optopt));
-	return (cmd_usage_error(ctx, "bad option '%s'", argv[optind - 1]));
-}
-
 /*
  * Load the configuration and scan; NULL and *code on error. Only images
  * shows what it could not read: a dangling link is noise to resolve.
@@ -198,7 +187,8 @@ cmd_images_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	const struct image_cluster **list;
 	struct images *im;
 	size_t i, n = 0;
-	int ch, labeled = 0, public = 0, narrow = 0, all = 0, json = 0, code;
+	int ch, labeled = 0, public_only = 0, narrow = 0, all = 0, json = 0,
+		code;
 
 	cmd_images_sort = 0;
 	cmd_images_reverse = 0;
@@ -211,8 +201,7 @@ cmd_images_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			labeled = 1;
 			break;
 		case 'p':
-			public
-			= 1;
+			public_only = 1;
 			break;
 		case 's':
 		case 'd':
@@ -239,10 +228,10 @@ cmd_images_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'h':
 			return (cmd_help(ctx));
 		default:
-			return (cmd_images_badopt(ctx, argv));
+			return (cmd_bad_option(ctx, argv, "lpsdrnao:h"));
 		}
 	}
-	if ((im = cmd_images_scan(ctx, public, 1, &code)) == NULL)
+	if ((im = cmd_images_scan(ctx, public_only, 1, &code)) == NULL)
 		return (code);
 	list = xreallocarray(NULL, im->nclusters + 1, sizeof *list);
 	for (i = 0; i < im->nclusters; i++) {
@@ -258,11 +247,7 @@ cmd_images_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	cmd_images_print(list, n, narrow, json);
 	free(list);
 	images_free(im);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cmd_error(ctx, "stdout: %s", strerror(errno));
-		return (EXIT_FAILED);
-	}
-	return (EXIT_OK);
+	return (cmd_flush_stdout(ctx, EXIT_OK));
 }
 
 static int
@@ -293,7 +278,7 @@ cmd_resolve_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'h':
 			return (cmd_help(ctx));
 		default:
-			return (cmd_images_badopt(ctx, argv));
+			return (cmd_bad_option(ctx, argv, "vo:h"));
 		}
 	}
 	if (argc - optind != 1)
@@ -323,11 +308,7 @@ cmd_resolve_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		free(list);
 	}
 	images_free(im);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cmd_error(ctx, "stdout: %s", strerror(errno));
-		return (EXIT_FAILED);
-	}
-	return (EXIT_OK);
+	return (cmd_flush_stdout(ctx, EXIT_OK));
 }
 
 /*
@@ -527,7 +508,7 @@ cmd_share_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			if (optopt == 'a')
 				return (cmd_usage_error(ctx,
 				    "option -a needs an alias"));
-			return (cmd_images_badopt(ctx, argv));
+			return (cmd_bad_option(ctx, argv, "a:nfco:h"));
 		}
 	}
 	if (argc - optind != 1) {
@@ -652,11 +633,7 @@ out:
 	free(target);
 	free(target0);
 	images_free(im);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cmd_error(ctx, "stdout: %s", strerror(errno));
-		return (EXIT_FAILED);
-	}
-	return (r);
+	return (cmd_flush_stdout(ctx, r));
 }
 
 const struct cmd_entry cmd_images_entry = {

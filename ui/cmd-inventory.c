@@ -173,7 +173,7 @@ cmd_inventory_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			cmd_add_option(ctx, optarg);
 			break;
 		default:
-			return (cmd_usage_error(ctx, "unknown option"));
+			return (cmd_bad_option(ctx, argv, "aho:"));
 		}
 	}
 	argc -= optind;

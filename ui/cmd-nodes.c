@@ -56,14 +56,7 @@ cmd_nodes_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'h':
 			return (cmd_help(ctx));
 		default:
-			if (optopt == 'o')
-				return (cmd_usage_error(ctx,
-				    "option -o needs section.key=value"));
-			if (optopt > 0 && optopt < 128 && isprint(optopt))
-				return (cmd_usage_error(ctx,
-				    "unknown option '-%c'", optopt));
-			return (cmd_usage_error(ctx, "bad option '%s'",
-			    argv[optind - 1]));
+			return (cmd_bad_option(ctx, argv, "ao:h"));
 		}
 	}
 	if (fold && count)
@@ -81,11 +74,7 @@ cmd_nodes_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		free(out);
 	}
 	nodeset_free(set);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cmd_error(ctx, "stdout: %s", strerror(errno));
-		return (EXIT_FAILED);
-	}
-	return (EXIT_OK);
+	return (cmd_flush_stdout(ctx, EXIT_OK));
 }
 
 const struct cmd_entry cmd_nodes_entry = {

@@ -380,17 +380,7 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 		case 'h':
 			return (cmd_help(ctx));
 		default:
-			if (optopt != 0 && strchr("to", optopt) != NULL)
-				return (cmd_usage_error(ctx,
-				    "option -%c needs a value", optopt));
-			if (optopt == CMD_POWER_VIA)
-				return (cmd_usage_error(ctx,
-				    "option --via needs a value"));
-			if (optopt > 0 && optopt < 128 && isprint(optopt))
-				return (cmd_usage_error(ctx,
-				    "unknown option '-%c'", optopt));
-			return (cmd_usage_error(ctx, "bad option '%s'",
-			    argv[optind - 1]));
+			return (cmd_bad_option(ctx, argv, "ajt:vo:h"));
 		}
 	}
 	if (nformats > 1)

@@ -3,7 +3,9 @@
  * configuration, inventory and node selections on demand, so that a
  * command such as "version" or any "--help" touches no file at all.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +120,38 @@ cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "usage: %s %s\n", ctx->prog, ctx->entry->usage);
 	return (EXIT_USAGE);
+}
+
+int
+cmd_bad_option(struct cmd_ctx *ctx, char **argv, const char *shortopts)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	const char *p;
+
+	if (strncmp(arg, "--", 2) == 0) {
+		if (optopt == 0)
+			return (
+			    cmd_usage_error(ctx, "unknown option '%s'", arg));
+		return (cmd_usage_error(ctx, "option '%s' needs a value", arg));
+	}
+	if (optopt > 0 && optopt < 128 && isprint(optopt)) {
+		p = strchr(shortopts, optopt);
+		if (p != NULL && optopt != ':' && p[1] == ':')
+			return (cmd_usage_error(ctx, "option -%c needs a value",
+			    optopt));
+		return (cmd_usage_error(ctx, "unknown option '-%c'", optopt));
+	}
+	return (cmd_usage_error(ctx, "unknown option '%s'", arg));
+}
+
+int
+cmd_flush_stdout(struct cmd_ctx *ctx, int r)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cmd_error(ctx, "stdout: %s", strerror(errno));
+		return (EXIT_FAILED);
+	}
+	return (r);
 }
 
 int

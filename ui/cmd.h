@@ -49,6 +49,13 @@ void cmd_error(struct cmd_ctx *, const char *, ...) printflike(2, 3);
 void cmd_warn(struct cmd_ctx *, const char *, ...) printflike(2, 3);
 /* Print the error and a usage line; returns EXIT_USAGE. */
 int cmd_usage_error(struct cmd_ctx *, const char *, ...) printflike(2, 3);
+/*
+ * getopt_long reported an unknown option or a missing value ('?' or
+ * ':'): one usage error naming it. shortopts is getopt's option string.
+ */
+int cmd_bad_option(struct cmd_ctx *, char **argv, const char *shortopts);
+/* Flush stdout: r, or EXIT_FAILED with a message if writing failed. */
+int cmd_flush_stdout(struct cmd_ctx *, int r);
 /* Full help on stdout; returns EXIT_OK. */
 int cmd_help(struct cmd_ctx *);
 /* Remember one -o option (applied by cmd_load_config). */

@@ -62,7 +62,7 @@ has_err "empty node spec"
 expect 2 "$B/rnodes" --fold --count 1
 has_err "exclude each other"
 expect 2 "$B/rnodes" --bogus 1
-has_err "bad option '--bogus'"
+has_err "unknown option '--bogus'"
 no_out
 
 # Groups: from the inventory and from a groups file.
