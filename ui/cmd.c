@@ -132,6 +132,10 @@ cmd_bad_option(struct cmd_ctx *ctx, char **argv, const char *shortopts)
 		if (optopt == 0)
 			return (
 			    cmd_usage_error(ctx, "unknown option '%s'", arg));
+		if ((p = strchr(arg, '=')) != NULL)
+			return (
+			    cmd_usage_error(ctx, "option '%.*s' takes no value",
+				(int)(p - arg), arg));
 		return (cmd_usage_error(ctx, "option '%s' needs a value", arg));
 	}
 	if (optopt > 0 && optopt < 128 && isprint(optopt)) {

@@ -3,6 +3,7 @@
  * named "rhubarb-CMD" or "rCMD" (rload, rnodes, ...) runs CMD. Nothing is
  * read or opened here; each command loads what it needs.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,8 @@ main(int argc, char **argv)
 		argv++;
 	}
 
+	/* Commands report bad options themselves (cmd_bad_option). */
+	opterr = 0;
 	memset(&ctx, 0, sizeof ctx);
 	ctx.prog = prog;
 	ctx.entry = entry;
