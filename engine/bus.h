@@ -20,6 +20,7 @@
 #define BUS_EVENTS(X)                                                          \
 	X(RUN_START, "run-start")                                              \
 	X(NODE_STATE, "node-state")                                            \
+	X(NODE_STEP, "node-step")                                              \
 	X(NODE_PROGRESS, "node-progress")                                      \
 	X(NODE_MESSAGE, "node-message")                                        \
 	X(RUN_INFO, "run-info")                                                \
@@ -54,6 +55,12 @@ struct bus_event {
 			const char *step;          /* or NULL */
 			enum node_outcome outcome; /* when new is DONE */
 		} node_state;
+		struct {
+			const char *step; /* its name: "frisbee" */
+			size_t index;     /* 0-based, in the node's plan */
+			size_t count;     /* steps in the plan */
+			int finishing;    /* run after a failure or a stop */
+		} node_step;
 		struct {
 			int percent; /* 0-100, -1 unknown */
 			uint64_t bytes;

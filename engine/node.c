@@ -84,6 +84,7 @@ node_free(struct node *n)
 	event_free(n->deadline);
 	free(n->why);
 	free(n->stop_why);
+	free(n->first_why);
 	free(n);
 }
 
@@ -136,6 +137,24 @@ node_set_state(struct node *n, enum node_state state, const char *fmt, ...)
 	ev.node_state.outcome = n->outcome;
 	bus_publish(n->bus, &ev);
 	free(why);
+}
+
+void
+node_step(struct node *n, int finishing)
+{
+	struct bus_event ev;
+
+	assert(n->step < n->nsteps);
+	log_debug("%s: step %s%s", node_name(n), n->plan[n->step].def->name,
+	    finishing ? " (finishing)" : "");
+	memset(&ev, 0, sizeof ev);
+	ev.type = BUS_NODE_STEP;
+	ev.node = node_name(n);
+	ev.node_step.step = n->plan[n->step].def->name;
+	ev.node_step.index = n->step;
+	ev.node_step.count = n->nsteps;
+	ev.node_step.finishing = finishing;
+	bus_publish(n->bus, &ev);
 }
 
 void

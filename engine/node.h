@@ -56,7 +56,16 @@ enum node_state { NODE_STATES(NODE_STATE_ENUM) NODE_STATE__COUNT };
 	X(POWER_AUTH, "power-auth") /* user, password or privilege refused */  \
 	X(POWER_CREDENTIALS, "power-credentials") /* password file unusable */ \
 	X(POWER_RESOLVE, "power-resolve")       /* controller name unknown */  \
-	X(POWER_UNVERIFIED, "power-unverified") /* read back another state */
+	X(POWER_UNVERIFIED, "power-unverified") /* read back another state */  \
+	X(DENIED, "denied") /* the reservation gate said no */                 \
+	X(NEXTBOOT_FAILED, "nextboot-failed") /* link not made or removed */   \
+	X(TELNET_TIMEOUT, "telnet-timeout")   /* imaging system never up */    \
+	X(FRISBEE_FAILED, "frisbee-failed")   /* client failed or dropped */   \
+	X(FRISBEE_TIMEOUT, "frisbee-timeout") /* imaging deadline passed */    \
+	X(SAVE_FAILED, "save-failed")   /* imagezip or the transfer failed */  \
+	X(SAVE_TIMEOUT, "save-timeout") /* imaging deadline passed */          \
+	X(SSH_TIMEOUT, "ssh-timeout")   /* no ssh before the deadline */       \
+	X(SSH_AUTH, "ssh-auth")         /* sshd up, key or host key refused */
 
 #define NODE_OUTCOME_ENUM(id, name) NODE_OUT_##id,
 enum node_outcome { NODE_OUTCOMES(NODE_OUTCOME_ENUM) NODE_OUT__COUNT };
@@ -84,6 +93,11 @@ struct node {
 	void *step_data; /* the current step's own */
 	int in_step;     /* its start/cancel is running */
 	int step_live;   /* started, not yet cleared */
+	int cancelling;  /* its step was cancelled; cleanup under way */
+	/* STEP_AFTER_FAIL or _STOP: only those steps run now (step.h). */
+	unsigned finishing;
+	enum node_outcome first_outcome; /* kept while finishing */
+	char *first_why;
 
 	TAILQ_ENTRY(node) queue_entry; /* run's fan-out queue */
 };
@@ -116,6 +130,8 @@ void node_message(struct node *, enum log_level, const char *, ...)
  * logged and published as node-message.
  */
 void node_output(struct node *, int is_stderr, const char *line);
+/* Publish node-step: n starts step n->step of its plan. */
+void node_step(struct node *, int finishing);
 /* Publish node-progress. percent -1, bytes 0 and rate < 0 mean unknown. */
 void node_progress(struct node *, int percent, uint64_t bytes, double rate);
 

@@ -68,7 +68,8 @@ static void run_node_start(struct run *, struct node *);
 static void run_node_advance(struct run *, struct node *);
 static void run_node_stop(struct run *, struct node *, enum node_outcome,
     const char *);
-static void run_node_stop_step(struct run *, struct node *);
+static void run_node_cancel_step(struct run *, struct node *);
+static void run_node_after_cancel(struct run *, struct node *);
 static void run_node_end(struct run *, struct node *);
 static void run_step_clear(struct node *);
 static void run_deadline_cb(int, short, void *);
@@ -134,7 +135,8 @@ run_plan_same(const struct run_plan *p, const struct step_inst *plan,
 	for (i = 0; i < nsteps; i++) {
 		if (p->copy[i].def != plan[i].def ||
 		    p->copy[i].arg != plan[i].arg ||
-		    p->copy[i].timeout_ms != plan[i].timeout_ms)
+		    p->copy[i].timeout_ms != plan[i].timeout_ms ||
+		    p->copy[i].when != plan[i].when)
 			return (0);
 	}
 	return (1);
@@ -146,8 +148,14 @@ run_add(struct run *r, const struct inv_node *inv, const struct step_inst *plan,
 {
 	struct node *n;
 	struct run_plan *p = NULL;
+	size_t i;
 
 	assert(!r->started);
+	for (i = 0; i < nsteps; i++) {
+		/* A finishing step has no run deadline to fall back on. */
+		assert(plan[i].when == 0 || plan[i].timeout_ms != 0 ||
+		    plan[i].def->default_timeout_ms != 0);
+	}
 	/* Nodes usually share one plan: compare with the latest copy. */
 	if (r->nplans > 0 &&
 	    run_plan_same(&r->plans[r->nplans - 1], plan, nsteps))
@@ -259,7 +267,69 @@ run_arm_deadline(struct run *r, struct node *n, uint64_t step_ms)
 	node_arm_deadline(n, n->deadline_run ? left : step_ms);
 }
 
-/* Run steps from n->step until one waits, fails or the plan ends. */
+/* The step's own timeout, or its definition's; 0 for none. */
+static uint64_t
+run_step_timeout(const struct step_inst *inst)
+{
+	return (inst->timeout_ms != 0 ? inst->timeout_ms
+				      : inst->def->default_timeout_ms);
+}
+
+/*
+ * Only steps flagged for why (STEP_AFTER_FAIL or _STOP) run from now on;
+ * the outcome so far is kept to be restored at the end.
+ */
+static void
+run_node_finish(struct node *n, unsigned why)
+{
+	size_t i;
+
+	assert(n->finishing == 0);
+	n->finishing = why;
+	if (why == STEP_AFTER_STOP) {
+		n->first_outcome = n->stop_outcome;
+		n->first_why = xstrdup(n->stop_why);
+	} else {
+		n->first_outcome = n->outcome;
+		n->first_why = n->why != NULL ? xstrdup(n->why) : NULL;
+	}
+	if (n->state != NODE_RUNNING || why != STEP_AFTER_STOP)
+		return;
+	for (i = n->step; i < n->nsteps; i++) {
+		if (n->plan[i].when & why) {
+			node_set_state(n, NODE_STOPPING, "%s", n->stop_why);
+			return;
+		}
+	}
+}
+
+/*
+ * The current step of n ended with outcome (not ok): the node fails,
+ * unless it is finishing already, when the first failure stands.
+ */
+static void
+run_node_failed(struct node *n, const struct step_def *def,
+    enum node_outcome outcome, const char *why)
+{
+	if (n->finishing == 0) {
+		if (outcome != NODE_OUT_NONE)
+			node_set_outcome(n, outcome, "%s",
+			    why != NULL ? why : node_outcome_name(outcome));
+		else if (n->outcome == NODE_OUT_NONE ||
+		    n->outcome == NODE_OUT_OK)
+			node_set_outcome(n, NODE_OUT_FAILED, "step %s failed",
+			    def->name);
+		run_node_finish(n, STEP_AFTER_FAIL);
+		return;
+	}
+	if (outcome == NODE_OUT_NONE)
+		outcome = n->outcome;
+	node_message(n, LOG_LEVEL_WARN, "%s failed too: %s%s%s", def->name,
+	    node_outcome_name(outcome), why != NULL ? ": " : "",
+	    why != NULL ? why : "");
+}
+
+/* Run steps from n->step until one waits or the plan ends. */
 static void
 run_node_advance(struct run *r, struct node *n)
 {
@@ -269,16 +339,21 @@ run_node_advance(struct run *r, struct node *n)
 
 	while (n->step < n->nsteps) {
 		inst = &n->plan[n->step];
-		node_message(n, LOG_LEVEL_DEBUG, "step %s", inst->def->name);
-		if (n->stop_outcome != NODE_OUT_NONE)
-			break;
+		if (n->finishing == 0 && n->stop_outcome != NODE_OUT_NONE) {
+			/* Stopped between two steps. */
+			run_node_finish(n, STEP_AFTER_STOP);
+			continue;
+		}
+		if (n->finishing != 0 && (inst->when & n->finishing) == 0) {
+			n->step++;
+			continue;
+		}
+		node_step(n, n->finishing != 0);
 
 		memset(&ctx, 0, sizeof ctx);
 		ctx.run = r;
 		ctx.arg = inst->arg;
-		ctx.timeout_ms = inst->timeout_ms != 0
-		    ? inst->timeout_ms
-		    : inst->def->default_timeout_ms;
+		ctx.timeout_ms = run_step_timeout(inst);
 		n->step_live = 1;
 		n->in_step = 1;
 		res = inst->def->start(n, &ctx);
@@ -286,20 +361,19 @@ run_node_advance(struct run *r, struct node *n)
 
 		if (res == STEP_WAIT) {
 			assert(inst->def->cancel != NULL);
-			if (n->stop_outcome != NODE_OUT_NONE)
-				run_node_stop_step(r, n);
+			if (n->finishing != 0) {
+				/* Its own time only: the run's may be over. */
+				n->deadline_run = 0;
+				node_arm_deadline(n, ctx.timeout_ms);
+			} else if (n->stop_outcome != NODE_OUT_NONE)
+				run_node_cancel_step(r, n);
 			else
 				run_arm_deadline(r, n, ctx.timeout_ms);
 			return;
 		}
 		run_step_clear(n);
-		if (res == STEP_FAIL) {
-			if (n->outcome == NODE_OUT_NONE ||
-			    n->outcome == NODE_OUT_OK)
-				node_set_outcome(n, NODE_OUT_FAILED,
-				    "step %s failed", inst->def->name);
-			break;
-		}
+		if (res == STEP_FAIL)
+			run_node_failed(n, inst->def, NODE_OUT_NONE, NULL);
 		n->step++;
 	}
 	run_node_end(r, n);
@@ -307,7 +381,9 @@ run_node_advance(struct run *r, struct node *n)
 
 /*
  * Ask n to end with outcome. Queued: at once. Running: cancel its step
- * (now, or when its start/cancel returns if we are inside one).
+ * (now, or when its start/cancel returns if we are inside one), then run
+ * its STEP_AFTER_STOP steps. A finishing node goes on: the first failure
+ * or stop stands.
  */
 static void
 run_node_stop(struct run *r, struct node *n, enum node_outcome outcome,
@@ -320,13 +396,13 @@ run_node_stop(struct run *r, struct node *n, enum node_outcome outcome,
 		run_node_end(r, n);
 		return;
 	case NODE_RUNNING:
-		if (n->stop_outcome != NODE_OUT_NONE)
+		if (n->stop_outcome != NODE_OUT_NONE || n->finishing != 0)
 			return;
 		n->stop_outcome = outcome;
 		n->stop_why = xstrdup(why);
 		/* Else run_node_advance or the caller acts on it. */
-		if (!n->in_step && n->step_live)
-			run_node_stop_step(r, n);
+		if (!n->in_step && n->step_live && !n->cancelling)
+			run_node_cancel_step(r, n);
 		return;
 	default:
 		/* Stopping or done: the first outcome stands. */
@@ -336,7 +412,7 @@ run_node_stop(struct run *r, struct node *n, enum node_outcome outcome,
 
 /* Cancel n's waiting step; wait (bounded) if its cleanup is async. */
 static void
-run_node_stop_step(struct run *r, struct node *n)
+run_node_cancel_step(struct run *r, struct node *n)
 {
 	const struct step_def *def = n->plan[n->step].def;
 	enum step_result res = STEP_DONE;
@@ -348,13 +424,29 @@ run_node_stop_step(struct run *r, struct node *n)
 		n->in_step = 0;
 	}
 	if (res == STEP_WAIT) {
-		node_set_state(n, NODE_STOPPING, "%s", n->stop_why);
+		n->cancelling = 1;
+		if (n->state == NODE_RUNNING &&
+		    n->stop_outcome != NODE_OUT_NONE)
+			node_set_state(n, NODE_STOPPING, "%s", n->stop_why);
 		n->deadline_run = 0;
 		node_arm_deadline(n, RUN_CLEANUP_MS);
 		return;
 	}
 	run_step_clear(n);
-	run_node_end(r, n);
+	run_node_after_cancel(r, n);
+}
+
+/* n's current step was cancelled and is cleared: go on with the plan. */
+static void
+run_node_after_cancel(struct run *r, struct node *n)
+{
+	n->cancelling = 0;
+	if (n->finishing == 0) {
+		assert(n->stop_outcome != NODE_OUT_NONE);
+		run_node_finish(n, STEP_AFTER_STOP);
+	}
+	n->step++;
+	run_node_advance(r, n);
 }
 
 /* Release the current step's data, once. */
@@ -380,7 +472,10 @@ run_node_end(struct run *r, struct node *n)
 
 	assert(!n->step_live);
 	node_clear_deadline(n);
-	if (n->stop_outcome != NODE_OUT_NONE)
+	if (n->finishing != 0)
+		node_set_outcome(n, n->first_outcome,
+		    n->first_why != NULL ? "%s" : NULL, n->first_why);
+	else if (n->stop_outcome != NODE_OUT_NONE)
 		node_set_outcome(n, n->stop_outcome, "%s", n->stop_why);
 	was_active = n->state == NODE_RUNNING || n->state == NODE_STOPPING;
 	n->ended_ms = loop_now_ms();
@@ -404,23 +499,18 @@ run_step_done(struct node *n, enum node_outcome outcome, const char *why)
 	assert(NODE_OUTCOME_VALID(outcome) && outcome != NODE_OUT_NONE);
 	assert(!n->in_step); /* not from inside start() or cancel() */
 	assert(n->step_live);
+	assert(n->state == NODE_RUNNING || n->state == NODE_STOPPING);
 	node_clear_deadline(n);
 	run_step_clear(n);
 
-	if (n->state == NODE_STOPPING) {
+	if (n->cancelling) {
 		log_debug("%s: step %s cleaned up (%s%s%s)", node_name(n),
 		    run_step_name(n), node_outcome_name(outcome),
 		    why != NULL ? ": " : "", why != NULL ? why : "");
-		run_node_end(r, n);
-	} else if (outcome != NODE_OUT_OK) {
-		assert(n->state == NODE_RUNNING);
-		if (why != NULL)
-			node_set_outcome(n, outcome, "%s", why);
-		else
-			node_set_outcome(n, outcome, NULL);
-		run_node_end(r, n);
+		run_node_after_cancel(r, n);
 	} else {
-		assert(n->state == NODE_RUNNING);
+		if (outcome != NODE_OUT_OK)
+			run_node_failed(n, n->plan[n->step].def, outcome, why);
 		n->step++;
 		run_node_advance(r, n);
 	}
@@ -436,32 +526,30 @@ run_deadline_cb(int fd, short what, void *arg)
 	const struct step_def *def;
 	enum node_outcome outcome;
 	char *why, buf[32];
-	uint64_t ms;
 
-	if (n->state == NODE_STOPPING) {
+	assert(n->step_live);
+	def = n->plan[n->step].def;
+	if (n->cancelling) {
 		node_message(n, LOG_LEVEL_WARN,
-		    "step %s: cleanup not done after %s; abandoned",
-		    run_step_name(n),
+		    "step %s: cleanup not done after %s; abandoned", def->name,
 		    run_fmt_ms(RUN_CLEANUP_MS, buf, sizeof buf));
 		run_step_clear(n);
-		run_node_end(r, n);
+		run_node_after_cancel(r, n);
 		run_pump(r);
 		return;
 	}
-	assert(n->state == NODE_RUNNING && n->step_live);
 	if (n->deadline_run) {
 		/* The run's time is up, whichever timer saw it first. */
 		run_timeout(r);
 		return;
 	}
-	def = n->plan[n->step].def;
 	outcome = def->timeout_outcome != NODE_OUT_NONE ? def->timeout_outcome
 							: NODE_OUT_TIMEOUT;
-	ms = n->plan[n->step].timeout_ms != 0 ? n->plan[n->step].timeout_ms
-					      : def->default_timeout_ms;
 	xasprintf(&why, "step %s: no result after %s", def->name,
-	    run_fmt_ms(ms, buf, sizeof buf));
-	run_node_stop(r, n, outcome, why);
+	    run_fmt_ms(run_step_timeout(&n->plan[n->step]), buf, sizeof buf));
+	/* A step's own deadline is its failure: STEP_AFTER_FAIL steps run. */
+	run_node_failed(n, def, outcome, why);
+	run_node_cancel_step(r, n);
 	free(why);
 	run_pump(r);
 }
@@ -549,6 +637,7 @@ run_abort(struct run *r)
 		}
 		node_clear_deadline(n);
 		run_step_clear(n);
+		n->cancelling = 0;
 		run_node_end(r, n);
 	}
 	r->pumping--;

@@ -12,6 +12,15 @@
  * cancel's). clear() releases n->step_data whatever happened, exactly
  * once per start() (so also after STEP_DONE or STEP_FAIL, possibly with
  * step_data NULL); after it no callback may reach the node.
+ *
+ * A failing step ends its node's plan, and so does a cancel; but a step
+ * instance flagged STEP_AFTER_FAIL or STEP_AFTER_STOP still runs then
+ * (the reset that ends a load, whether frisbee worked or not; clearing a
+ * nextboot link when the run is interrupted). Such "finishing" steps are
+ * bounded by their own timeout alone (which they must have), are not
+ * cancelled by a later stop, and do not change the node's outcome: the
+ * first failure, or the stop, stands; a finishing step's own failure is
+ * reported as a message.
  */
 #ifndef ENGINE_STEP_H
 #define ENGINE_STEP_H
@@ -48,11 +57,15 @@ struct step_def {
 	enum node_outcome timeout_outcome;
 };
 
+#define STEP_AFTER_FAIL 0x1 /* also after an earlier step failed */
+#define STEP_AFTER_STOP 0x2 /* also after a cancel or a timeout */
+
 /* One step of a plan: what to run and with which configuration. */
 struct step_inst {
 	const struct step_def *def;
 	const void *arg;     /* borrowed, step-specific */
 	uint64_t timeout_ms; /* 0: def->default_timeout_ms */
+	unsigned when;       /* STEP_AFTER_*: run it in those cases too */
 };
 
 /*

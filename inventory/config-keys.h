@@ -73,6 +73,19 @@
 	    CONFIG_INT, "5", 1, 86400, "seconds")                              \
 	X(NODES_FANOUT, "nodes", "fanout", CONFIG_INT, "256", 1, 100000,       \
 	    "nodes worked on at once")                                         \
+	X(NODES_BOOT_TIMEOUT, "nodes", "boot_timeout", CONFIG_INT, "240", 1,   \
+	    86400,                                                             \
+	    "seconds from a reset until the imaging system answers "           \
+	    "telnet")                                                          \
+	X(NODES_IMAGING_TIMEOUT, "nodes", "imaging_timeout", CONFIG_INT,       \
+	    "1200", 1, 86400, "seconds for one node's frisbee or imagezip")    \
+	X(NODES_FINAL_RESET_TIMEOUT, "nodes", "final_reset_timeout",           \
+	    CONFIG_INT, "60", 1, 86400,                                        \
+	    "seconds for the reset that ends a load or a save")                \
+	X(NODES_RESET_ON_ABORT, "nodes", "reset_on_abort", CONFIG_CHOICE,      \
+	    "yes", 0, 0,                                                       \
+	    "yes|no reset nodes left in the imaging system by a timeout or "   \
+	    "an interrupt, so they boot from disk")                            \
 	X(POWER_FANOUT, "power", "fanout", CONFIG_INT, "64", 1, 100000,        \
 	    "controller operations in flight at once")                         \
 	X(POWER_VERIFY_TRIES, "power", "verify_tries", CONFIG_INT, "3", 1,     \
@@ -200,6 +213,11 @@
 	    "seconds")                                                         \
 	X(ACCOUNTS_PRIVILEGED, "accounts", "privileged", CONFIG_STRING,        \
 	    "root,guest", 0, 0, "logins never checked for a lease")            \
+	X(ACCOUNTS_GATE, "accounts", "gate", CONFIG_STRING, "", 0, 0,          \
+	    "reservation gate: a command run with the login and the nodes; "   \
+	    "exit 0 grants")                                                   \
+	X(ACCOUNTS_GATE_TIMEOUT, "accounts", "gate_timeout", CONFIG_DOUBLE,    \
+	    "10", 0.1, 3600, "seconds the gate may take")                      \
 	X(LOGGING_LEVEL, "logging", "level", CONFIG_CHOICE, "info", 0, 0,      \
 	    "error|warn|info|debug log file verbosity")
 

@@ -224,6 +224,15 @@ render_json_cb(const struct bus_event *ev, void *arg)
 		json_object_set_new(o, "step",
 		    render_json_string(ev->node_state.step));
 		break;
+	case BUS_NODE_STEP:
+		json_object_set_new(o, "step", json_string(ev->node_step.step));
+		json_object_set_new(o, "index",
+		    json_integer((json_int_t)ev->node_step.index));
+		json_object_set_new(o, "count",
+		    json_integer((json_int_t)ev->node_step.count));
+		json_object_set_new(o, "finishing",
+		    json_boolean(ev->node_step.finishing));
+		break;
 	case BUS_NODE_PROGRESS:
 		json_object_set_new(o, "percent",
 		    ev->node_progress.percent >= 0

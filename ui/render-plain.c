@@ -240,6 +240,15 @@ render_plain_cb(const struct bus_event *ev, void *arg)
 	case BUS_NODE_STATE:
 		render_plain_state(rp, ev);
 		break;
+	case BUS_NODE_STEP:
+		/* With -v: where each node is in its plan. */
+		if ((rp->flags & RENDER_PLAIN_STATES) == 0)
+			break;
+		render_plain_prefix(rp, ev);
+		fprintf(rp->f, "step %s (%zu/%zu)%s\n", ev->node_step.step,
+		    ev->node_step.index + 1, ev->node_step.count,
+		    ev->node_step.finishing ? ", finishing" : "");
+		break;
 	case BUS_NODE_PROGRESS:
 		render_plain_progress(rp, ev);
 		break;

@@ -238,9 +238,9 @@ test_exec_true_false(void **state)
 	const char *const f[] = {"false", NULL};
 	const char *const k[] = {"sh", "-c", "kill -9 $$", NULL};
 	struct step_exec_conf ct = {t}, cf = {f}, ck = {k};
-	struct step_inst pt[] = {{&step_exec_def, &ct, 0}};
-	struct step_inst pf[] = {{&step_exec_def, &cf, 0}};
-	struct step_inst pk[] = {{&step_exec_def, &ck, 0}};
+	struct step_inst pt[] = {{&step_exec_def, &ct, 0, 0}};
+	struct step_inst pf[] = {{&step_exec_def, &cf, 0, 0}};
+	struct step_inst pk[] = {{&step_exec_def, &ck, 0, 0}};
 	struct run *run;
 
 	run = new_run(5000);
@@ -265,7 +265,7 @@ test_exec_output(void **state)
 	    "echo hello; echo oops >&2; printf 'a\\r\\nb\\n'; printf tail",
 	    NULL};
 	struct step_exec_conf conf = {argv};
-	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0, 0}};
 	const struct msg *m;
 	struct run *run;
 
@@ -292,7 +292,7 @@ test_exec_no_fd_leak(void **state)
 {
 	const char *const argv[] = {"sh", "-c", "ls /proc/$$/fd", NULL};
 	struct step_exec_conf conf = {argv};
-	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0, 0}};
 	struct run *run;
 	size_t i;
 	int fd;
@@ -318,7 +318,7 @@ test_exec_long_line(void **state)
 	    "i=0; while [ $i -lt 2500 ]; do printf x; i=$((i+1)); done; echo",
 	    NULL};
 	struct step_exec_conf conf = {argv};
-	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0, 0}};
 	struct run *run;
 	size_t i, total = 0;
 
@@ -344,7 +344,7 @@ test_exec_substitution_env(void **state)
 	const char *const argv[] = {"sh", "-c",
 	    "echo $RHUBARB_NODE $0 $1 100%%", "%n", "%i %c", NULL};
 	struct step_exec_conf conf = {argv};
-	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0, 0}};
 	struct run *run;
 
 	setenv("RHUBARB_NODE", "stale", 1);
@@ -366,7 +366,7 @@ test_exec_not_found(void **state)
 {
 	const char *const argv[] = {"/nonexistent/rhubarb-test", NULL};
 	struct step_exec_conf conf = {argv};
-	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0, 0}};
 	struct run *run;
 
 	run = new_run(5000);
@@ -389,8 +389,8 @@ test_exec_timeout_kills(void **state)
 	const char *const slow[] = {"sh", "-c", "sleep 30", NULL};
 	const char *const fast[] = {"sh", "-c", "echo done", NULL};
 	struct step_exec_conf cs = {slow}, cf = {fast};
-	struct step_inst ps[] = {{&step_exec_def, &cs, 200}};
-	struct step_inst pf[] = {{&step_exec_def, &cf, 200}};
+	struct step_inst ps[] = {{&step_exec_def, &cs, 200, 0}};
+	struct step_inst pf[] = {{&step_exec_def, &cf, 200, 0}};
 	struct run *run;
 
 	run = new_run(5000);
@@ -420,7 +420,7 @@ test_exec_term_ignored(void **state)
 	const char *const argv[] = {"sh", "-c",
 	    "trap '' TERM; echo ready; while :; do sleep 1; done", NULL};
 	struct step_exec_conf conf = {argv};
-	struct step_inst plan[] = {{&step_exec_def, &conf, 100}};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 100, 0}};
 	struct run *run;
 
 	run = new_run(5000);
@@ -439,7 +439,7 @@ test_exec_pipe_held(void **state)
 {
 	const char *const argv[] = {"sh", "-c", "sleep 5 & echo parent", NULL};
 	struct step_exec_conf conf = {argv};
-	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0, 0}};
 	struct run *run;
 
 	run = new_run(5000);
@@ -466,7 +466,7 @@ test_exec_sigterm(void **state)
 {
 	const char *const argv[] = {"sleep", "30", NULL};
 	struct step_exec_conf conf = {argv};
-	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0, 0}};
 	struct event *ev;
 	struct timeval tv = {0, 100000};
 	struct run *run;
@@ -499,7 +499,7 @@ test_exec_free_running(void **state)
 {
 	const char *const argv[] = {"sleep", "30", NULL};
 	struct step_exec_conf conf = {argv};
-	struct step_inst plan[] = {{&step_exec_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_exec_def, &conf, 0, 0}};
 	struct event *ev;
 	struct timeval tv = {0, 50000};
 	struct run *run;

@@ -387,7 +387,7 @@ static void
 test_run_fanout(void **state)
 {
 	struct step_delay_conf conf = {30};
-	struct step_inst plan[] = {{&step_delay_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_delay_def, &conf, 0, 0}};
 	struct run *run;
 	size_t i;
 
@@ -415,10 +415,10 @@ test_run_plan_steps(void **state)
 {
 	struct step_delay_conf zero = {0}, some = {10};
 	struct step_inst plan[] = {
-	    {&step_delay_def, &zero, 0},
-	    {&step_delay_def, &some, 0},
-	    {&step_delay_def, &zero, 0},
-	    {&step_delay_def, &some, 0},
+	    {&step_delay_def, &zero, 0, 0},
+	    {&step_delay_def, &some, 0, 0},
+	    {&step_delay_def, &zero, 0, 0},
+	    {&step_delay_def, &some, 0, 0},
 	};
 	struct run *run;
 	size_t i;
@@ -438,7 +438,7 @@ static void
 test_run_synchronous(void **state)
 {
 	struct step_delay_conf zero = {0};
-	struct step_inst plan[] = {{&step_delay_def, &zero, 0}};
+	struct step_inst plan[] = {{&step_delay_def, &zero, 0, 0}};
 	struct run *run;
 
 	run = new_run(1, 5000);
@@ -456,8 +456,8 @@ static void
 test_run_step_deadline(void **state)
 {
 	struct step_delay_conf conf = {20};
-	struct step_inst ok[] = {{&step_delay_def, &conf, 0}};
-	struct step_inst stuck[] = {{&never_def, NULL, 100}};
+	struct step_inst ok[] = {{&step_delay_def, &conf, 0, 0}};
+	struct step_inst stuck[] = {{&never_def, NULL, 100, 0}};
 	struct run *run;
 	const struct node *n;
 
@@ -482,8 +482,8 @@ test_run_step_deadline(void **state)
 static void
 test_run_global_timeout(void **state)
 {
-	struct step_inst stuck[] = {{&never_def, NULL, 0}};
-	struct step_inst later[] = {{&never_def, NULL, 60000}};
+	struct step_inst stuck[] = {{&never_def, NULL, 0, 0}};
+	struct step_inst later[] = {{&never_def, NULL, 60000, 0}};
 	struct run *run;
 	size_t i;
 
@@ -510,13 +510,161 @@ test_run_global_timeout(void **state)
 static void
 test_run_deadline_bounded_by_run(void **state)
 {
-	struct step_inst stuck[] = {{&never_def, NULL, 60000}};
+	struct step_inst stuck[] = {{&never_def, NULL, 60000, 0}};
 	struct run *run;
 
 	run = new_run(1, 100);
 	run_add(run, &F->inv[0], stuck, 1);
 	run_to_end(run);
 	assert_int_equal(run_node(run, 0)->outcome, NODE_OUT_TIMEOUT);
+	assert_true(F->rec.end_ms - F->t0 < 2000);
+	run_free(run);
+}
+
+/*
+ * Finishing steps (STEP_AFTER_FAIL, STEP_AFTER_STOP): a "mark" step
+ * counts its runs per node, and fails when its argument says so.
+ */
+static int marks[NNODES];
+
+static enum step_result
+mark_start(struct node *n, const struct step_ctx *ctx)
+{
+	marks[node_index(node_name(n))]++;
+	if (ctx->arg != NULL) {
+		node_set_outcome(n, NODE_OUT_CHILD_FAILED, "mark failed");
+		return (STEP_FAIL);
+	}
+	return (STEP_DONE);
+}
+
+static const struct step_def mark_def = {
+    .name = "mark",
+    .start = mark_start,
+    .default_timeout_ms = 1000,
+};
+
+static enum step_result
+fail_start(struct node *n, const struct step_ctx *ctx)
+{
+	node_set_outcome(n, NODE_OUT_POWER_FAILED, "refused");
+	return (STEP_FAIL);
+}
+
+static const struct step_def fail_def = {
+    .name = "fail",
+    .start = fail_start,
+};
+
+/* After a failure: only AFTER_FAIL steps, and the first failure stands. */
+static void
+test_run_after_fail(void **state)
+{
+	static const int yes = 1;
+	struct step_inst plan[] = {
+	    {&fail_def, NULL, 0, 0},
+	    {&mark_def, NULL, 0, 0},               /* skipped */
+	    {&mark_def, NULL, 0, STEP_AFTER_STOP}, /* skipped */
+	    {&mark_def, &yes, 0, STEP_AFTER_FAIL}, /* runs, fails too */
+	    {&mark_def, NULL, 0, STEP_AFTER_FAIL | STEP_AFTER_STOP},
+	};
+	struct step_inst fine[] = {
+	    {&mark_def, NULL, 0, 0},
+	    {&mark_def, NULL, 0, STEP_AFTER_FAIL}, /* runs in order too */
+	};
+	struct run *run;
+	const struct node *n;
+
+	memset(marks, 0, sizeof marks);
+	run = new_run(NNODES, 5000);
+	run_add(run, &F->inv[0], plan, nitems(plan));
+	run_add(run, &F->inv[1], fine, nitems(fine));
+	run_to_end(run);
+	n = run_node(run, 0);
+	assert_int_equal(n->outcome, NODE_OUT_POWER_FAILED);
+	assert_string_equal(n->why, "refused");
+	assert_int_equal(marks[0], 2);
+	assert_int_equal(run_node(run, 1)->outcome, NODE_OUT_OK);
+	assert_int_equal(marks[1], 2);
+	run_free(run);
+}
+
+/* A step's own deadline is a failure: AFTER_FAIL steps run, not _STOP. */
+static void
+test_run_after_step_deadline(void **state)
+{
+	struct step_inst plan[] = {
+	    {&never_def, NULL, 50, 0},
+	    {&mark_def, NULL, 0, STEP_AFTER_STOP},
+	    {&mark_def, NULL, 0, STEP_AFTER_FAIL},
+	};
+	struct run *run;
+
+	memset(marks, 0, sizeof marks);
+	run = new_run(NNODES, 5000);
+	run_add(run, &F->inv[0], plan, nitems(plan));
+	run_to_end(run);
+	assert_int_equal(run_node(run, 0)->outcome, NODE_OUT_TIMEOUT);
+	assert_int_equal(marks[0], 1);
+	run_free(run);
+}
+
+/*
+ * The run's timeout stops nodes: their AFTER_STOP steps still run, with
+ * their own deadline (past the run's), and the node ends "timeout".
+ * Queued nodes never started and run nothing.
+ */
+static void
+test_run_after_stop(void **state)
+{
+	struct step_delay_conf conf = {100};
+	struct step_inst plan[] = {
+	    {&never_def, NULL, 0, 0},
+	    {&mark_def, NULL, 0, STEP_AFTER_FAIL},
+	    {&step_delay_def, &conf, 1000, STEP_AFTER_STOP},
+	    {&mark_def, NULL, 0, STEP_AFTER_STOP},
+	};
+	struct run *run;
+	const struct node *n;
+
+	memset(marks, 0, sizeof marks);
+	run = new_run(1, 50);
+	run_add(run, &F->inv[0], plan, nitems(plan));
+	run_add(run, &F->inv[1], plan, nitems(plan));
+	run_to_end(run);
+	n = run_node(run, 0);
+	assert_int_equal(n->outcome, NODE_OUT_TIMEOUT);
+	assert_string_equal(n->why, "run timeout after 50ms");
+	assert_int_equal(marks[0], 1);
+	assert_true(n->ended_ms - n->started_ms >= 150);
+	assert_int_equal(run_node(run, 1)->outcome, NODE_OUT_TIMEOUT);
+	assert_int_equal(marks[1], 0);
+	assert_int_equal(F->rec.count[BUS_NODE_STEP], 3);
+	run_free(run);
+}
+
+/* A finishing step that overruns its own deadline is cancelled. */
+static void
+test_run_after_stop_bounded(void **state)
+{
+	struct step_inst plan[] = {
+	    {&never_def, NULL, 0, 0},
+	    {&never_def, NULL, 80, STEP_AFTER_STOP},
+	    {&mark_def, NULL, 0, STEP_AFTER_STOP},
+	};
+	struct run *run;
+	const struct node *n;
+
+	memset(marks, 0, sizeof marks);
+	never_cancels = 0;
+	run = new_run(1, 50);
+	run_add(run, &F->inv[0], plan, nitems(plan));
+	run_to_end(run);
+	n = run_node(run, 0);
+	assert_int_equal(n->outcome, NODE_OUT_TIMEOUT);
+	assert_int_equal(never_cancels, 2);
+	assert_int_equal(marks[0], 1);
+	assert_true(n->ended_ms - n->started_ms >= 130);
 	assert_true(F->rec.end_ms - F->t0 < 2000);
 	run_free(run);
 }
@@ -537,7 +685,7 @@ static void
 test_run_free_from_run_end(void **state)
 {
 	struct step_delay_conf conf = {5};
-	struct step_inst plan[] = {{&step_delay_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_delay_def, &conf, 0, 0}};
 	struct run *run;
 	size_t i;
 
@@ -570,7 +718,7 @@ static void
 test_run_free_mid_run(void **state)
 {
 	struct step_delay_conf conf = {60000};
-	struct step_inst plan[] = {{&step_delay_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_delay_def, &conf, 0, 0}};
 	struct run *run;
 	size_t i;
 
@@ -598,7 +746,7 @@ cancel_on_running_cb(const struct bus_event *ev, void *arg)
 static void
 test_run_cancel_reentrant(void **state)
 {
-	struct step_inst plan[] = {{&never_def, NULL, 0}};
+	struct step_inst plan[] = {{&never_def, NULL, 0, 0}};
 	struct run *run;
 	size_t i;
 
@@ -636,7 +784,7 @@ static void
 test_run_cancel_on_done(void **state)
 {
 	struct step_delay_conf conf = {10};
-	struct step_inst plan[] = {{&step_delay_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_delay_def, &conf, 0, 0}};
 	struct bus *bus = bus_new();
 	struct run_params p;
 	struct rec rec;
@@ -688,7 +836,7 @@ static void
 test_sigterm_cancels(void **state)
 {
 	struct step_delay_conf conf = {60000};
-	struct step_inst plan[] = {{&step_delay_def, &conf, 0}};
+	struct step_inst plan[] = {{&step_delay_def, &conf, 0, 0}};
 	struct event *ev;
 	struct run *run;
 	size_t i;
@@ -718,7 +866,7 @@ test_sigterm_cancels(void **state)
 static void
 test_second_signal_breaks(void **state)
 {
-	struct step_inst plan[] = {{&stubborn_def, NULL, 0}};
+	struct step_inst plan[] = {{&stubborn_def, NULL, 0, 0}};
 	struct event *ev1, *ev2;
 	struct run *run;
 	size_t i;
@@ -792,6 +940,10 @@ main(void)
 	    T(test_run_step_deadline),
 	    T(test_run_global_timeout),
 	    T(test_run_deadline_bounded_by_run),
+	    T(test_run_after_fail),
+	    T(test_run_after_step_deadline),
+	    T(test_run_after_stop),
+	    T(test_run_after_stop_bounded),
 	    T(test_run_free_from_run_end),
 	    T(test_run_free_mid_run),
 	    T(test_run_cancel_reentrant),
