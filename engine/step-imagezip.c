@@ -334,7 +334,7 @@ step_imagezip_start(struct node *n, const struct step_ctx *ctx)
 
 	memset(&tp, 0, sizeof tp);
 	tp.ip = n->inv->control.ip;
-	tp.port = conf->telnet_port;
+	tp.port = n->inv->telnet_port;
 	tp.connect_ms = conf->connect_ms;
 	tp.commands = conf->commands;
 	si->ts = telnet_session_start(loop_base(), &tp, step_imagezip_output_cb,

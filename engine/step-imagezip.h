@@ -49,10 +49,10 @@ void step_imagezip_collect_done(void *, const struct collector_result *);
 /* Free the collector (if the step did not) and the copied error. */
 void step_imagezip_collect_clear(struct step_imagezip_collect *);
 
+/* The node's telnet port is the inventory's. */
 struct step_imagezip_conf {
 	const char *commands; /* from step_imagezip_commands */
 	struct step_imagezip_collect *collect;
-	int telnet_port;
 	unsigned connect_ms; /* 0: the step's deadline only */
 };
 

@@ -34,6 +34,7 @@ extern const struct cmd_entry cmd_off_entry;
 extern const struct cmd_entry cmd_on_entry;
 extern const struct cmd_entry cmd_reset_entry;
 extern const struct cmd_entry cmd_resolve_entry;
+extern const struct cmd_entry cmd_save_entry;
 extern const struct cmd_entry cmd_share_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_version_entry;
@@ -52,6 +53,7 @@ const struct cmd_entry *cmd_table[] = {
     &cmd_on_entry,
     &cmd_reset_entry,
     &cmd_resolve_entry,
+    &cmd_save_entry,
     &cmd_share_entry,
     &cmd_status_entry,
     &cmd_version_entry,

@@ -54,7 +54,11 @@ ln -sfn "$SIM_BIN/imagezip" "$nb/imagezip"
 cp "$SIM_BIN/sim-mount.sh" "$nb/mount"
 cp "$SIM_BIN/sim-umount.sh" "$nb/umount"
 chmod 755 "$nb/mount" "$nb/umount"
-ln -sfn "$busybox" "$nb/nc"
+# rm first: an older testbed has nc as a link to busybox, which cp would
+# follow and overwrite.
+rm -f "$nb/nc"
+cp "$SIM_BIN/sim-nc.sh" "$nb/nc"
+chmod 755 "$nb/nc"
 
 # --- sshd -------------------------------------------------------------
 

@@ -1,0 +1,458 @@
+/*
+ * rhubarb save (rsave): one node's disk into an image in the current
+ * directory, saving__fitNN__YYYY-MM-DD@HH-MM__RADICAL.ndz, as rhubarbe
+ * names it. The command starts the image collector (drivers/collector.h)
+ * on [networking] local_control_ip, then runs the node's plan: boot it on
+ * the imaging system (nextboot link, reset, settle, telnet), remove the
+ * link, stamp the disk and run imagezip (engine/step-imagezip.c), and
+ * reset it again whatever happened. With -n the node already runs the
+ * imaging system: no link, no reset.
+ *
+ * Everything that can be refused is refused before anything is touched
+ * (exit 2): not exactly one node, a bad radical or comment, an existing
+ * image, no local_control_ip, a node without its power back end. The
+ * image appears under its name only when the node's pipeline exited 0
+ * and the whole stream came; otherwise no file is left. The save goes to
+ * the audit log.
+ */
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "drivers/collector.h"
+#include "engine/audit.h"
+#include "engine/bus.h"
+#include "engine/loop.h"
+#include "engine/plan-power.h"
+#include "engine/run.h"
+#include "engine/step-imagezip.h"
+#include "engine/step-power.h"
+#include "inventory/config.h"
+#include "inventory/images.h"
+#include "inventory/inventory.h"
+#include "inventory/nodeset.h"
+#include "ui/cmd-power-conf.h"
+#include "ui/cmd.h"
+#include "ui/render.h"
+
+/* How long the imaging shell may take to accept the connection. */
+#define CMD_SAVE_CONNECT_MS 10000
+#define CMD_SAVE_MAX_STEPS  8
+
+enum {
+	CMD_SAVE_OPTION = 256,
+};
+
+static const struct option cmd_save_options[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"timeout", required_argument, NULL, 't'},
+    {"comment", required_argument, NULL, 'c'},
+    {"no-reset", no_argument, NULL, 'n'},
+    {"json", no_argument, NULL, 'j'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"option", required_argument, NULL, CMD_SAVE_OPTION},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Seconds, possibly decimal, to milliseconds; > 0, at most a week. */
+static int
+cmd_save_seconds(const char *s, uint64_t *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) ||
+	    v * 1000 < 1 || v > 7 * 86400)
+		return (-1);
+	*ms = (uint64_t)(v * 1000 + 0.5);
+	return (0);
+}
+
+/* Who saves: the real uid's name (getlogin needs a terminal). */
+static char *
+cmd_save_login(void)
+{
+	struct passwd *pw;
+	char *s;
+
+	if ((pw = getpwuid(getuid())) != NULL && pw->pw_name[0] != '\0')
+		return (xstrdup(pw->pw_name));
+	xasprintf(&s, "uid%ld", (long)getuid());
+	return (s);
+}
+
+/* Write the audit line; a failure is a warning on stderr, never silent. */
+static void
+cmd_save_audit(struct cmd_ctx *ctx, const struct node *n, const char *backend,
+    uint64_t start_wall_ms, uint64_t duration_ms, int interrupted)
+{
+	struct audit_record rec;
+	struct audit_result result;
+	const char *backends[1], *dir;
+	char *err = NULL;
+
+	memset(&rec, 0, sizeof rec);
+	result.outcome = node_outcome_name(n->outcome);
+	result.nodes = n->inv->name;
+	if (backend != NULL)
+		backends[rec.nbackends++] = backend;
+	rec.action = "save";
+	rec.backends = backends;
+	rec.nodes = n->inv->name;
+	rec.results = &result;
+	rec.nresults = 1;
+	rec.start_wall_ms = start_wall_ms;
+	rec.duration_ms = duration_ms;
+	rec.interrupted = interrupted;
+	if ((dir = cmd_state_dir(ctx)) == NULL)
+		cmd_warn(ctx,
+		    "audit log not written: no usable state directory");
+	else if (audit_write(dir, &rec, &err) != 0) {
+		cmd_warn(ctx, "audit log not written: %s", err);
+		free(err);
+	}
+}
+
+/* The closing line: where the image is, its size and the rate. */
+static void
+cmd_save_report(const char *node, const char *path,
+    const struct collector_result *res, int json)
+{
+	json_t *o;
+	char size[32], rate[32];
+	double r;
+
+	r = res->seconds > 0 ? (double)res->bytes / res->seconds : 0;
+	if (json) {
+		o = json_pack("{s:s, s:s, s:s, s:I, s:f, s:f}", "event",
+		    "image", "node", node, "path", path, "bytes",
+		    (json_int_t)res->bytes, "seconds", res->seconds, "rate", r);
+		if (o != NULL) {
+			json_dumpf(o, stdout, JSON_COMPACT);
+			fputc('\n', stdout);
+			json_decref(o);
+		}
+		return;
+	}
+	images_human_size((off_t)res->bytes, size, sizeof size);
+	images_human_size((off_t)r, rate, sizeof rate);
+	printf("%s: saved %s (%s in %.1fs, %s/s)\n", node, path, size,
+	    res->seconds, rate);
+}
+
+static int
+cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct plan_power_conf pconf;
+	struct step_power_conf reset_conf, final_conf;
+	struct step_imagezip_conf iz_conf;
+	struct step_imagezip_cmd izc;
+	struct step_imagezip_collect collect;
+	struct collector_params cp;
+	struct step_inst plan[CMD_SAVE_MAX_STEPS];
+	struct run_params params;
+	struct render_plain *plain = NULL;
+	struct render_json *json_out = NULL;
+	struct plan_power *pp = NULL;
+	struct nodeset *set = NULL;
+	struct bus *bus = NULL;
+	struct run *run = NULL;
+	const struct inv_node *inv = NULL;
+	const struct node *n;
+	enum inv_power_kind *kinds = NULL;
+	const char *radical = NULL, *comment = NULL, *local_ip, *backend = NULL;
+	char *err = NULL, *login = NULL, *stamp = NULL, *path = NULL;
+	char *partial = NULL, *commands = NULL, *sel;
+	struct stat sb;
+	struct timeval tv;
+	time_t now;
+	uint64_t timeout_ms = 0, maxb = 0, t0, start_wall_ms;
+	size_t nsteps = 0;
+	int ch, reset = 1, json = 0, verbose = 0, r, base, interrupted;
+
+	memset(&collect, 0, sizeof collect);
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "o:t:c:njvh", cmd_save_options,
+		    NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			radical = optarg;
+			break;
+		case 't':
+			if (cmd_save_seconds(optarg, &timeout_ms) != 0)
+				return (cmd_usage_error(ctx,
+				    "bad timeout '%s' (seconds, > 0)", optarg));
+			break;
+		case 'c':
+			comment = optarg;
+			break;
+		case 'n':
+			reset = 0;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case CMD_SAVE_OPTION:
+			cmd_add_option(ctx, optarg);
+			break;
+		case 'h':
+			return (cmd_help(ctx));
+		default:
+			return (cmd_bad_option(ctx, argv, "o:t:c:njvh"));
+		}
+	}
+	if (radical == NULL)
+		return (cmd_usage_error(ctx, "no image name: -o RADICAL"));
+	if (images_name_valid(radical, &err) != 0) {
+		r = cmd_usage_error(ctx, "bad image name: %s", err);
+		free(err);
+		return (r);
+	}
+	if (comment != NULL && step_imagezip_stamp_valid(comment, &err) != 0) {
+		r = cmd_usage_error(ctx, "bad comment: %s", err);
+		free(err);
+		return (r);
+	}
+	if ((r = cmd_select(ctx, 0, argc - optind, argv + optind, 0, &set)) !=
+	    0)
+		return (r);
+	if (nodeset_count(set) != 1) {
+		sel = nodeset_fold(set);
+		r = cmd_usage_error(ctx,
+		    "save takes exactly one node, not %zu "
+		    "(%s)",
+		    nodeset_count(set), sel);
+		free(sel);
+		goto out;
+	}
+	inv = &ctx->inventory->nodes[nodeset_next(set, 0)];
+	if (inv->control.ip == NULL) {
+		cmd_error(ctx, "%s has no control IP in the inventory",
+		    inv->name);
+		r = EXIT_USAGE;
+		goto out;
+	}
+	local_ip = config_str(ctx->config, CK_NETWORKING_LOCAL_CONTROL_IP);
+	if (local_ip[0] == '\0') {
+		cmd_error(ctx,
+		    "[networking] local_control_ip is not set: the "
+		    "node sends the image there");
+		r = EXIT_USAGE;
+		goto out;
+	}
+	if (timeout_ms == 0)
+		timeout_ms = (uint64_t)config_int(ctx->config,
+				 CK_NODES_SAVE_DEFAULT_TIMEOUT) *
+		    1000;
+
+	now = time(NULL);
+	login = cmd_save_login();
+	stamp = step_imagezip_stamp(now, inv->name, radical, login, comment);
+	if (step_imagezip_stamp_valid(stamp, &err) != 0) {
+		cmd_error(ctx, "bad image stamp: %s", err);
+		free(err);
+		r = EXIT_USAGE;
+		goto out;
+	}
+	path = images_saving_name(inv->name, now, radical);
+	xasprintf(&partial, "%s.partial", path);
+	if (lstat(path, &sb) == 0 || lstat(partial, &sb) == 0) {
+		cmd_error(ctx, "%s already exists",
+		    lstat(path, &sb) == 0 ? path : partial);
+		r = EXIT_USAGE;
+		goto out;
+	}
+
+	if (reset) {
+		if ((r = cmd_power_plan_conf(ctx, &pconf)) != 0)
+			goto out;
+	}
+	if (loop_init(&err) != 0) {
+		cmd_error(ctx, "%s", err);
+		free(err);
+		r = EXIT_FAILED;
+		goto out;
+	}
+	/* The renderer shows everything; a log on stderr would repeat it. */
+	if (log_path() == NULL)
+		log_set_stderr_ok(0);
+	if (reset) {
+		if ((pp = plan_power_new(&pconf, &plan_power_drivers_real,
+			 ctx->inventory, NULL, &err)) == NULL) {
+			cmd_error(ctx, "%s", err);
+			free(err);
+			r = EXIT_FAILED;
+			goto out_loop;
+		}
+		kinds = xcalloc(ctx->inventory->nnodes + 1, sizeof *kinds);
+		if ((r = cmd_power_backends(ctx, set, pp, POWER_ACT_RESET,
+			 INV_POWER_NONE, 0, kinds, &maxb)) != 0)
+			goto out_loop;
+		backend = inv_power_kind_name(
+		    kinds[(size_t)(inv - ctx->inventory->nodes)]);
+	}
+
+	/* The collector first: a save that cannot receive touches nothing. */
+	base = config_port_base(ctx->config, CK_NETWORKING_PATTERN_PORT);
+	memset(&cp, 0, sizeof cp);
+	cp.bind_ip = local_ip;
+	cp.port_min = base + 1;
+	cp.port_max =
+	    base + (int)config_int(ctx->config, CK_NETWORKING_PATTERN_SIZE);
+	cp.peer_ip = inv->control.ip;
+	cp.path = path;
+	cp.progress = step_imagezip_collect_progress;
+	cp.done = step_imagezip_collect_done;
+	cp.arg = &collect;
+	if ((collect.collector = collector_start(loop_base(), &cp, &err)) ==
+	    NULL) {
+		cmd_error(ctx, "collector: %s", err);
+		free(err);
+		r = EXIT_FAILED;
+		goto out_loop;
+	}
+
+	memset(&izc, 0, sizeof izc);
+	izc.stamp = stamp;
+	izc.root_partition = config_str(ctx->config, CK_FRISBEE_ROOT_PARTITION);
+	izc.mount_point = config_str(ctx->config, CK_FRISBEE_MOUNT_POINT);
+	izc.imagezip = config_str(ctx->config, CK_FRISBEE_IMAGEZIP);
+	izc.hard_drive = config_str(ctx->config, CK_FRISBEE_HARD_DRIVE);
+	izc.netcat = config_str(ctx->config, CK_FRISBEE_NETCAT);
+	izc.local_ip = local_ip;
+	izc.port = collector_port(collect.collector);
+	commands = step_imagezip_commands(&izc);
+
+	bus = bus_new();
+	if (json)
+		json_out = render_json_new(bus, stdout);
+	else
+		plain = render_plain_new(bus, stdout,
+		    verbose ? RENDER_PLAIN_DEBUG | RENDER_PLAIN_STATES : 0);
+
+	memset(plan, 0, sizeof plan);
+	memset(&reset_conf, 0, sizeof reset_conf);
+	reset_conf.pp = pp;
+	reset_conf.action = POWER_ACT_RESET;
+	final_conf = reset_conf;
+	final_conf.timeout_ms =
+	    (uint64_t)config_int(ctx->config, CK_NODES_FINAL_RESET_TIMEOUT) *
+	    1000;
+	memset(&iz_conf, 0, sizeof iz_conf);
+	iz_conf.commands = commands;
+	iz_conf.collect = &collect;
+	iz_conf.connect_ms = CMD_SAVE_CONNECT_MS;
+
+	plan[nsteps].def = &step_imagezip_def;
+	plan[nsteps].arg = &iz_conf;
+	plan[nsteps++].timeout_ms =
+	    (uint64_t)config_int(ctx->config, CK_NODES_IMAGING_TIMEOUT) * 1000;
+	if (reset) {
+		plan[nsteps].def = &step_power_def;
+		plan[nsteps].arg = &final_conf;
+		plan[nsteps].timeout_ms =
+		    final_conf.timeout_ms + STEP_POWER_GRACE_MS;
+		plan[nsteps].when = STEP_AFTER_FAIL;
+		if (strcmp(config_text(ctx->config, CK_NODES_RESET_ON_ABORT),
+			"yes") == 0)
+			plan[nsteps].when |= STEP_AFTER_STOP;
+		nsteps++;
+	}
+
+	memset(&params, 0, sizeof params);
+	params.what = "save";
+	params.fanout = 1;
+	params.timeout_ms = timeout_ms;
+	run = run_new(bus, &params);
+	run_add(run, inv, plan, nsteps);
+
+	gettimeofday(&tv, NULL);
+	start_wall_ms =
+	    (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+	t0 = loop_now_ms();
+	run_start(run);
+	run_info(run, LOG_LEVEL_INFO, "saving %s into %s (collector port %d)",
+	    inv->name, path, izc.port);
+	if (!run_finished(run))
+		loop_run();
+	/* Broken by a second signal: end what is left without waiting. */
+	if (!run_finished(run))
+		run_abort(run);
+	interrupted = loop_interrupts() > 0;
+	r = run_exit_code(run);
+	n = run_node(run, 0);
+	/* A stop after the commit keeps the image: it is whole. */
+	if (collect.committed)
+		cmd_save_report(inv->name, path, &collect.result, json);
+	else if (r == EXIT_OK)
+		r = EXIT_FAILED; /* never a silent success */
+	cmd_save_audit(ctx, n, backend, start_wall_ms, loop_now_ms() - t0,
+	    interrupted);
+
+out_loop:
+	if (run != NULL)
+		run_free(run);
+	/* Before the loop goes: removes PATH.partial unless committed. */
+	step_imagezip_collect_clear(&collect);
+	plan_power_free(pp);
+	loop_free();
+	render_plain_free(plain);
+	render_json_free(json_out);
+	bus_free(bus);
+out:
+	free(kinds);
+	free(commands);
+	free(partial);
+	free(path);
+	free(stamp);
+	free(login);
+	nodeset_free(set);
+	return (cmd_flush_stdout(ctx, r));
+}
+
+const struct cmd_entry cmd_save_entry = {
+    .name = "save",
+    .usage = "[-njv] -o RADICAL [-t SECONDS] [-c COMMENT] "
+	     "[--option S.K=V]... NODE",
+    .summary = "save one node's disk into saving__NODE__DATE__RADICAL.ndz",
+    .help =
+	"  -o, --output RADICAL  the image's name (rhubarbe's -o; required)\n"
+	"  -t, --timeout S       whole save, in seconds (default [nodes]\n"
+	"                        save_default_timeout)\n"
+	"  -c, --comment TEXT    appended to the stamp in the node's\n"
+	"                        /etc/rhubarbe-image (no control characters)\n"
+	"  -n, --no-reset        the node already runs the imaging system:\n"
+	"                        no nextboot link, no reset\n"
+	"  -j, --json            one JSON object per event and line\n"
+	"  -v, --verbose         also show every state change and debug "
+	"messages\n"
+	"      --option S.K=V    override a configuration key (long form "
+	"only:\n"
+	"                        -o is the image name here, as in rhubarbe)\n"
+	"The image goes to the current directory; an existing file is an "
+	"error.\nIt gets its name only once the node's imagezip pipeline "
+	"exited 0 and the\nwhole stream came; otherwise no file is left. "
+	"Exit 0 if saved, 1 if not,\n2 for bad usage (nothing touched). "
+	"Written to STATE_DIR/audit.jsonl.\n",
+    .exec = cmd_save_exec,
+};
