@@ -53,6 +53,14 @@ static const struct plan_power_phase pp_bmc_off[] = {OP(OFF), VERIFY(OFF)};
 static const struct plan_power_phase pp_bmc_reset[] = {OP(RESET), VERIFY_R(ON)};
 static const struct plan_power_phase pp_bmc_cycle[] = {OP(OFF), VERIFY(OFF),
     SETTLE, OP(ON), VERIFY(ON)};
+/*
+ * Boot, the reset that starts a load or a save, whatever state the node
+ * is in: on (a no-op on a node already on), then reset; rhubarbe asked
+ * the state first and sent one or the other, which needs a decision
+ * where a table of phases has none.
+ */
+static const struct plan_power_phase pp_bmc_boot[] = {OP(ON), VERIFY(ON),
+    OP(RESET), VERIFY_R(ON)};
 
 /*
  * PDU outlets: the driver reads every outlet back until it settles, so an
@@ -89,6 +97,7 @@ static const struct plan_power_table pp_bmc_plans[POWER_ACT__COUNT] = {
     [POWER_ACT_OFF] = PP_TABLE(pp_bmc_off),
     [POWER_ACT_RESET] = PP_TABLE(pp_bmc_reset),
     [POWER_ACT_CYCLE] = PP_TABLE(pp_bmc_cycle),
+    [POWER_ACT_BOOT] = PP_TABLE(pp_bmc_boot),
     [POWER_ACT_INFO] = PP_TABLE(pp_bmc_info),
 };
 static const struct plan_power_table pp_pdu_plans[POWER_ACT__COUNT] = {
@@ -97,6 +106,7 @@ static const struct plan_power_table pp_pdu_plans[POWER_ACT__COUNT] = {
     [POWER_ACT_OFF] = PP_TABLE(pp_pdu_off),
     [POWER_ACT_RESET] = PP_TABLE(pp_pdu_cycle),
     [POWER_ACT_CYCLE] = PP_TABLE(pp_pdu_cycle),
+    [POWER_ACT_BOOT] = PP_TABLE(pp_pdu_cycle),
     [POWER_ACT_INFO] = PP_TABLE(pp_pdu_info),
 };
 #undef PP_TABLE

@@ -36,7 +36,8 @@ struct resolver;
 	X(OFF, "off")                                                          \
 	X(RESET, "reset")                                                      \
 	X(CYCLE, "cycle")                                                      \
-	X(INFO, "info")
+	X(INFO, "info")                                                        \
+	X(BOOT, "boot") /* load and save: on if off, reset if on */
 
 #define POWER_ACTION_ENUM(id, name) POWER_ACT_##id,
 enum power_action { POWER_ACTIONS(POWER_ACTION_ENUM) POWER_ACT__COUNT };

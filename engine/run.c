@@ -525,6 +525,7 @@ run_deadline_cb(int fd, short what, void *arg)
 	struct run *r = n->run;
 	const struct step_def *def;
 	enum node_outcome outcome;
+	const char *detail;
 	char *why, buf[32];
 
 	assert(n->step_live);
@@ -545,8 +546,10 @@ run_deadline_cb(int fd, short what, void *arg)
 	}
 	outcome = def->timeout_outcome != NODE_OUT_NONE ? def->timeout_outcome
 							: NODE_OUT_TIMEOUT;
-	xasprintf(&why, "step %s: no result after %s", def->name,
-	    run_fmt_ms(run_step_timeout(&n->plan[n->step]), buf, sizeof buf));
+	detail = def->expired != NULL ? def->expired(n, &outcome) : NULL;
+	xasprintf(&why, "step %s: no result after %s%s%s", def->name,
+	    run_fmt_ms(run_step_timeout(&n->plan[n->step]), buf, sizeof buf),
+	    detail != NULL ? "; " : "", detail != NULL ? detail : "");
 	/* A step's own deadline is its failure: STEP_AFTER_FAIL steps run. */
 	run_node_failed(n, def, outcome, why);
 	run_node_cancel_step(r, n);

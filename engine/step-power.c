@@ -995,6 +995,11 @@ step_power_start(struct node *n, const struct step_ctx *ctx)
 	uint64_t budget;
 	size_t i;
 
+	if (conf->only_if_powered && !res->started) {
+		node_message(n, LOG_LEVEL_DEBUG, "%s skipped: not powered yet",
+		    plan_power_action_name(conf->action));
+		return (STEP_DONE);
+	}
 	free(res->info);
 	memset(res, 0, sizeof *res);
 	res->started = 1;

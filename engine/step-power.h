@@ -25,6 +25,12 @@ struct step_power_conf {
 	 * budget, each operation bounded by its back end's timeout.
 	 */
 	uint64_t timeout_ms;
+	/*
+	 * Do nothing unless an earlier power step of this run started on
+	 * the node: the reset that ends a load touches only nodes its first
+	 * reset touched.
+	 */
+	int only_if_powered;
 };
 
 /* After the deadline: how long the step waits for a late driver. */

@@ -11,14 +11,19 @@
 #include "engine/step-delay.h"
 #include "engine/step-exec.h"
 #include "engine/step-imagezip.h"
+#include "engine/step-nextboot.h"
 #include "engine/step-power.h"
+#include "engine/step-telnet-wait.h"
 #include "engine/step.h"
 
 const struct step_def *const step_table[] = {
     &step_delay_def,
     &step_exec_def,
     &step_imagezip_def,
+    &step_nextboot_set_def,
+    &step_nextboot_clear_def,
     &step_power_def,
+    &step_telnet_wait_def,
     NULL,
 };
 

@@ -55,6 +55,13 @@ struct step_def {
 	uint64_t default_timeout_ms;
 	/* The outcome when its deadline passes; NONE means TIMEOUT. */
 	enum node_outcome timeout_outcome;
+	/*
+	 * Optional, called when the deadline passes, before cancel(): what
+	 * the step was still waiting for ("last try: connection refused"),
+	 * added to the node's why, valid until clear(); it may change
+	 * *outcome (an ssh wait that only met refused keys).
+	 */
+	const char *(*expired)(struct node *, enum node_outcome *outcome);
 };
 
 #define STEP_AFTER_FAIL 0x1 /* also after an earlier step failed */

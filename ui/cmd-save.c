@@ -36,21 +36,19 @@
 #include "engine/audit.h"
 #include "engine/bus.h"
 #include "engine/loop.h"
-#include "engine/plan-power.h"
 #include "engine/run.h"
 #include "engine/step-imagezip.h"
-#include "engine/step-power.h"
 #include "inventory/config.h"
 #include "inventory/images.h"
 #include "inventory/inventory.h"
 #include "inventory/nodeset.h"
-#include "ui/cmd-power-conf.h"
+#include "ui/cmd-imaging.h"
 #include "ui/cmd.h"
 #include "ui/render.h"
 
 /* How long the imaging shell may take to accept the connection. */
 #define CMD_SAVE_CONNECT_MS 10000
-#define CMD_SAVE_MAX_STEPS  8
+#define CMD_SAVE_MAX_STEPS  (CMD_IMAGING_MAX_STEPS + 1)
 
 enum {
 	CMD_SAVE_OPTION = 256,
@@ -159,8 +157,7 @@ cmd_save_report(const char *node, const char *path,
 static int
 cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct plan_power_conf pconf;
-	struct step_power_conf reset_conf, final_conf;
+	struct cmd_imaging im;
 	struct step_imagezip_conf iz_conf;
 	struct step_imagezip_cmd izc;
 	struct step_imagezip_collect collect;
@@ -169,24 +166,23 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct run_params params;
 	struct render_plain *plain = NULL;
 	struct render_json *json_out = NULL;
-	struct plan_power *pp = NULL;
 	struct nodeset *set = NULL;
 	struct bus *bus = NULL;
 	struct run *run = NULL;
 	const struct inv_node *inv = NULL;
 	const struct node *n;
-	enum inv_power_kind *kinds = NULL;
 	const char *radical = NULL, *comment = NULL, *local_ip, *backend = NULL;
 	char *err = NULL, *login = NULL, *stamp = NULL, *path = NULL;
 	char *partial = NULL, *commands = NULL, *sel;
 	struct stat sb;
 	struct timeval tv;
 	time_t now;
-	uint64_t timeout_ms = 0, maxb = 0, t0, start_wall_ms;
+	uint64_t timeout_ms = 0, t0, start_wall_ms;
 	size_t nsteps = 0;
 	int ch, reset = 1, json = 0, verbose = 0, r, base, interrupted;
 
 	memset(&collect, 0, sizeof collect);
+	memset(&im, 0, sizeof im);
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "o:t:c:njvh", cmd_save_options,
@@ -283,10 +279,6 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 
-	if (reset) {
-		if ((r = cmd_power_plan_conf(ctx, &pconf)) != 0)
-			goto out;
-	}
 	if (loop_init(&err) != 0) {
 		cmd_error(ctx, "%s", err);
 		free(err);
@@ -296,21 +288,10 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	/* The renderer shows everything; a log on stderr would repeat it. */
 	if (log_path() == NULL)
 		log_set_stderr_ok(0);
-	if (reset) {
-		if ((pp = plan_power_new(&pconf, &plan_power_drivers_real,
-			 ctx->inventory, NULL, &err)) == NULL) {
-			cmd_error(ctx, "%s", err);
-			free(err);
-			r = EXIT_FAILED;
-			goto out_loop;
-		}
-		kinds = xcalloc(ctx->inventory->nnodes + 1, sizeof *kinds);
-		if ((r = cmd_power_backends(ctx, set, pp, POWER_ACT_RESET,
-			 INV_POWER_NONE, 0, kinds, &maxb)) != 0)
-			goto out_loop;
-		backend = inv_power_kind_name(
-		    kinds[(size_t)(inv - ctx->inventory->nodes)]);
-	}
+	if ((r = cmd_imaging_open(ctx, set, reset, "save", &im)) != 0)
+		goto out_loop;
+	backend = cmd_imaging_backend(ctx, &im,
+	    (size_t)(inv - ctx->inventory->nodes));
 
 	/* The collector first: a save that cannot receive touches nothing. */
 	base = config_port_base(ctx->config, CK_NETWORKING_PATTERN_PORT);
@@ -351,33 +332,16 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    verbose ? RENDER_PLAIN_DEBUG | RENDER_PLAIN_STATES : 0);
 
 	memset(plan, 0, sizeof plan);
-	memset(&reset_conf, 0, sizeof reset_conf);
-	reset_conf.pp = pp;
-	reset_conf.action = POWER_ACT_RESET;
-	final_conf = reset_conf;
-	final_conf.timeout_ms =
-	    (uint64_t)config_int(ctx->config, CK_NODES_FINAL_RESET_TIMEOUT) *
-	    1000;
 	memset(&iz_conf, 0, sizeof iz_conf);
 	iz_conf.commands = commands;
 	iz_conf.collect = &collect;
 	iz_conf.connect_ms = CMD_SAVE_CONNECT_MS;
-
+	nsteps = cmd_imaging_head(ctx, &im, plan);
 	plan[nsteps].def = &step_imagezip_def;
 	plan[nsteps].arg = &iz_conf;
 	plan[nsteps++].timeout_ms =
 	    (uint64_t)config_int(ctx->config, CK_NODES_IMAGING_TIMEOUT) * 1000;
-	if (reset) {
-		plan[nsteps].def = &step_power_def;
-		plan[nsteps].arg = &final_conf;
-		plan[nsteps].timeout_ms =
-		    final_conf.timeout_ms + STEP_POWER_GRACE_MS;
-		plan[nsteps].when = STEP_AFTER_FAIL;
-		if (strcmp(config_text(ctx->config, CK_NODES_RESET_ON_ABORT),
-			"yes") == 0)
-			plan[nsteps].when |= STEP_AFTER_STOP;
-		nsteps++;
-	}
+	nsteps += cmd_imaging_tail(ctx, &im, plan + nsteps);
 
 	memset(&params, 0, sizeof params);
 	params.what = "save";
@@ -414,13 +378,12 @@ out_loop:
 		run_free(run);
 	/* Before the loop goes: removes PATH.partial unless committed. */
 	step_imagezip_collect_clear(&collect);
-	plan_power_free(pp);
+	cmd_imaging_close(ctx, &im);
 	loop_free();
 	render_plain_free(plain);
 	render_json_free(json_out);
 	bus_free(bus);
 out:
-	free(kinds);
 	free(commands);
 	free(partial);
 	free(path);
