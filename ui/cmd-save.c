@@ -234,11 +234,10 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return (r);
 	if (nodeset_count(set) != 1) {
 		sel = nodeset_fold(set);
-		r = cmd_usage_error(ctx,
-		    "save takes exactly one node, not %zu "
-		    "(%s)",
+		cmd_error(ctx, "save takes exactly one node, not %zu (%s)",
 		    nodeset_count(set), sel);
 		free(sel);
+		r = EXIT_USAGE;
 		goto out;
 	}
 	inv = &ctx->inventory->nodes[nodeset_next(set, 0)];
