@@ -25,9 +25,11 @@
 #include "inventory/inventory.h"
 #include "inventory/nodeset.h"
 #include "ui/cmd.h"
-#include "ui/render.h"
+#include "ui/output.h"
 
 #define CMD_EXEC_DEFAULT_TIMEOUT_MS 60000
+
+#define CMD_EXEC_SHORTOPTS "af:t:o:h" OUTPUT_SHORTOPTS
 
 enum {
 	CMD_EXEC_DELAY = 256,
@@ -37,9 +39,8 @@ static const struct option cmd_exec_options[] = {
     {"all-nodes", no_argument, NULL, 'a'},
     {"fanout", required_argument, NULL, 'f'},
     {"timeout", required_argument, NULL, 't'},
-    {"json", no_argument, NULL, 'j'},
+    OUTPUT_LONGOPTS,
     {"delay", required_argument, NULL, CMD_EXEC_DELAY},
-    {"verbose", no_argument, NULL, 'v'},
     {"option", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -83,8 +84,8 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct step_exec_conf exec_conf;
 	struct step_inst plan[2];
 	struct run_params params;
-	struct render_plain *plain = NULL;
-	struct render_json *json_out = NULL;
+	struct output_opts oo;
+	struct output *out = NULL;
 	struct nodeset *set = NULL;
 	struct bus *bus = NULL;
 	struct run *run = NULL;
@@ -92,7 +93,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	long long v, fanout = 0, delay = -1;
 	uint64_t timeout_ms = CMD_EXEC_DEFAULT_TIMEOUT_MS;
 	size_t nsteps = 0, i;
-	int ch, all = 0, json = 0, verbose = 0, r, dashes;
+	int ch, all = 0, r, dashes;
 
 	/*
 	 * The command starts after the first "--"; split there ourselves, as
@@ -102,10 +103,13 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		if (strcmp(argv[dashes], "--") == 0)
 			break;
 	}
+	memset(&oo, 0, sizeof oo);
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(dashes, argv, "af:t:jvo:h", cmd_exec_options,
-		    NULL)) != -1) {
+	while ((ch = getopt_long(dashes, argv, CMD_EXEC_SHORTOPTS,
+		    cmd_exec_options, NULL)) != -1) {
+		if (output_getopt(&oo, ch))
+			continue;
 		switch (ch) {
 		case 'a':
 			all = 1;
@@ -127,20 +131,19 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 				    "bad delay '%s' (milliseconds)", optarg));
 			delay = v;
 			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
 		case 'o':
 			cmd_add_option(ctx, optarg);
 			break;
 		case 'h':
 			return (cmd_help(ctx));
 		default:
-			return (cmd_bad_option(ctx, argv, "af:t:jvo:h"));
+			return (cmd_bad_option(ctx, argv, CMD_EXEC_SHORTOPTS));
 		}
+	}
+	if (output_check(&oo, &err) != 0) {
+		r = cmd_usage_error(ctx, "%s", err);
+		free(err);
+		return (r);
 	}
 	if (dashes == argc)
 		return (cmd_usage_error(ctx, "no '--' before the command"));
@@ -164,11 +167,14 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		log_set_stderr_ok(0);
 
 	bus = bus_new();
-	if (json)
-		json_out = render_json_new(bus, stdout);
-	else
-		plain = render_plain_new(bus, stdout,
-		    verbose ? RENDER_PLAIN_DEBUG | RENDER_PLAIN_STATES : 0);
+	if ((out = output_open(bus, &oo, stdout, &err)) == NULL) {
+		cmd_usage_error(ctx, "%s", err);
+		free(err);
+		bus_free(bus);
+		loop_free();
+		nodeset_free(set);
+		return (EXIT_USAGE);
+	}
 
 	memset(plan, 0, sizeof plan);
 	if (delay >= 0) {
@@ -197,9 +203,8 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	r = run_exit_code(run);
 
 	run_free(run);
+	output_close(out);
 	loop_free();
-	render_plain_free(plain);
-	render_json_free(json_out);
 	bus_free(bus);
 	nodeset_free(set);
 	return (r);
@@ -207,16 +212,14 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_exec_entry = {
     .name = "exec",
-    .usage = "[-ajv] [-f FANOUT] [-t SECONDS] [--delay MS] "
+    .usage = "[-acjqv] [-f FANOUT] [-t SECONDS] [--delay MS] "
 	     "[-o S.K=V]... NODES... -- COMMAND [ARGS...]",
     .summary = "run a local command once per node (%n %i %c substituted)",
     .help =
 	"  -a, --all-nodes     select testbed.all_scope (or every node)\n"
 	"  -f, --fanout N      nodes at once (default nodes.fanout)\n"
 	"  -t, --timeout S     whole run, in seconds (default 60)\n"
-	"      --delay MS      wait MS milliseconds before the command\n"
-	"  -j, --json          one JSON object per event and line\n"
-	"  -v, --verbose       also show every state change and debug messages\n"
+	"      --delay MS      wait MS milliseconds before the command\n" OUTPUT_HELP
 	"  -o, --option S.K=V  override a configuration key\n"
 	"In COMMAND and ARGS: %n node name, %i control IP, %c CMC "
 	"hostname, %% a '%'.\n"

@@ -34,7 +34,7 @@
 #include "ui/cmd-power-conf.h"
 #include "ui/cmd.h"
 #include "ui/render-power.h"
-#include "ui/render.h"
+#include "ui/output.h"
 
 /* Beyond the longest node deadline: the run's own, a backstop. */
 #define CMD_POWER_RUN_GRACE_MS 3000
@@ -52,6 +52,7 @@ static const struct option cmd_power_options[] = {
     {"json", no_argument, NULL, 'j'},
     {"via", required_argument, NULL, CMD_POWER_VIA},
     {"timeout", required_argument, NULL, 't'},
+    {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"option", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
@@ -178,7 +179,8 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 	struct step_power_conf sconf;
 	struct step_inst plan[1];
 	struct run_params params;
-	struct render_plain *plain = NULL;
+	struct output_opts oo;
+	struct output *sinks = NULL;
 	struct render_power_row *rows = NULL;
 	struct plan_power *pp = NULL;
 	struct nodeset *set = NULL;
@@ -192,11 +194,12 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 	uint64_t timeout_ms = 0, maxb = 0, t0, start_wall_ms;
 	size_t i, count;
 	char *err = NULL;
-	int ch, all = 0, verbose = 0, r, nformats = 0, interrupted;
+	int ch, all = 0, r, nformats = 0, interrupted;
 
+	memset(&oo, 0, sizeof oo);
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "ajt:vo:h", cmd_power_options,
+	while ((ch = getopt_long(argc, argv, "ajt:qvo:h", cmd_power_options,
 		    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -225,8 +228,9 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 				return (cmd_usage_error(ctx,
 				    "bad timeout '%s' (seconds, > 0)", optarg));
 			break;
+		case 'q':
 		case 'v':
-			verbose = 1;
+			output_getopt(&oo, ch);
 			break;
 		case 'o':
 			cmd_add_option(ctx, optarg);
@@ -234,7 +238,7 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 		case 'h':
 			return (cmd_help(ctx));
 		default:
-			return (cmd_bad_option(ctx, argv, "ajt:vo:h"));
+			return (cmd_bad_option(ctx, argv, "ajt:qvo:h"));
 		}
 	}
 	if (nformats > 1)
@@ -268,9 +272,13 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 		 kinds, &maxb)) != 0)
 		goto out_loop;
 
+	/*
+	 * The result table is the output (-q: only it, the default); -v adds
+	 * the run's messages on stderr, with a status line if a terminal.
+	 */
 	bus = bus_new();
-	if (verbose)
-		plain = render_plain_new(bus, stderr, RENDER_PLAIN_DEBUG);
+	if (oo.verbose && !oo.quiet)
+		sinks = output_open(bus, &oo, stderr, NULL);
 
 	memset(&sconf, 0, sizeof sconf);
 	sconf.pp = pp;
@@ -332,8 +340,8 @@ out_loop:
 	if (run != NULL)
 		run_free(run);
 	plan_power_free(pp);
+	output_close(sinks);
 	loop_free();
-	render_plain_free(plain);
 	bus_free(bus);
 out:
 	free(rows);
@@ -352,6 +360,7 @@ out:
 	"      --lines         one 'node: result' line per node\n"             \
 	"      --rhubarbe      rhubarbe's 'rebootNN:body' lines\n"             \
 	"  -j, --json          one JSON document\n"                            \
+	"  -q, --quiet         only the result table (the default)\n"          \
 	"  -v, --verbose       every step on stderr\n"                         \
 	"  -o, --option S.K=V  override a key ([power] ...)\n" what
 
@@ -392,7 +401,7 @@ cmd_power_info(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 #define CMD_POWER_USAGE                                                        \
-	"[-ajv] [--lines|--rhubarbe] [--via cmc|ipmi|pdu] [-t SECONDS] "       \
+	"[-ajqv] [--lines|--rhubarbe] [--via cmc|ipmi|pdu] [-t SECONDS] "      \
 	"[-o S.K=V]... NODES..."
 
 #define CMD_POWER_ACTION_HELP                                                  \

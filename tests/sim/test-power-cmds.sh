@@ -79,6 +79,13 @@ r rstatus -a
 is "rstatus -a at start" "off: fit[01-12]" "$out"
 is "rstatus -a exit" 0 "$rc"
 is "rstatus -a stderr" "" "$err"
+# -q: just the table (the default); -v: the run on stderr, same table.
+r rstatus -q -a
+is "rstatus -q -a" "off: fit[01-12]" "$out"
+is "rstatus -q -a stderr" "" "$err"
+r rstatus -v fit01 fit02
+is "rstatus -v table" "off: fit[01-02]" "$out"
+is "rstatus -v: the run on stderr" 1 "$(echo "$err" | grep -c 'status: 2 nodes: 2 ok')"
 r rhubarb status --lines -a
 is "--lines: one line per node" 12 "$(echo "$out" | grep -c ': off$')"
 is "--lines: first line" "fit01: off" "$(echo "$out" | head -n 1)"
