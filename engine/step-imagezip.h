@@ -37,6 +37,7 @@
  */
 struct step_imagezip_collect {
 	struct collector *collector; /* NULL once freed by the step */
+	const char *path;            /* the image's, for messages */
 	struct node *node;           /* the step's node while it runs */
 	int ended;                   /* the collector's done came */
 	struct collector_result result;

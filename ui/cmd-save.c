@@ -28,8 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "drivers/collector.h"
@@ -44,11 +42,13 @@
 #include "inventory/nodeset.h"
 #include "ui/cmd-imaging.h"
 #include "ui/cmd.h"
-#include "ui/render.h"
+#include "ui/output.h"
 
 /* How long the imaging shell may take to accept the connection. */
 #define CMD_SAVE_CONNECT_MS 10000
 #define CMD_SAVE_MAX_STEPS  (CMD_IMAGING_MAX_STEPS + 1)
+/* The output options but -c, which is rhubarbe's --comment here. */
+#define CMD_SAVE_SHORTOPTS "o:t:c:njqvh"
 
 enum {
 	CMD_SAVE_OPTION = 256,
@@ -60,6 +60,7 @@ static const struct option cmd_save_options[] = {
     {"comment", required_argument, NULL, 'c'},
     {"no-reset", no_argument, NULL, 'n'},
     {"json", no_argument, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"option", required_argument, NULL, CMD_SAVE_OPTION},
     {"help", no_argument, NULL, 'h'},
@@ -130,24 +131,12 @@ cmd_save_audit(struct cmd_ctx *ctx, const struct node *n, const char *backend,
 /* The closing line: where the image is, its size and the rate. */
 static void
 cmd_save_report(const char *node, const char *path,
-    const struct collector_result *res, int json)
+    const struct collector_result *res)
 {
-	json_t *o;
 	char size[32], rate[32];
 	double r;
 
 	r = res->seconds > 0 ? (double)res->bytes / res->seconds : 0;
-	if (json) {
-		o = json_pack("{s:s, s:s, s:s, s:I, s:f, s:f}", "event",
-		    "image", "node", node, "path", path, "bytes",
-		    (json_int_t)res->bytes, "seconds", res->seconds, "rate", r);
-		if (o != NULL) {
-			json_dumpf(o, stdout, JSON_COMPACT);
-			fputc('\n', stdout);
-			json_decref(o);
-		}
-		return;
-	}
 	images_human_size((off_t)res->bytes, size, sizeof size);
 	images_human_size((off_t)r, rate, sizeof rate);
 	printf("%s: saved %s (%s in %.1fs, %s/s)\n", node, path, size,
@@ -164,8 +153,8 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct collector_params cp;
 	struct step_inst plan[CMD_SAVE_MAX_STEPS];
 	struct run_params params;
-	struct render_plain *plain = NULL;
-	struct render_json *json_out = NULL;
+	struct output_opts oo;
+	struct output *out = NULL;
 	struct nodeset *set = NULL;
 	struct bus *bus = NULL;
 	struct run *run = NULL;
@@ -179,14 +168,17 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	time_t now;
 	uint64_t timeout_ms = 0, t0, start_wall_ms;
 	size_t nsteps = 0;
-	int ch, reset = 1, json = 0, verbose = 0, r, base, interrupted;
+	int ch, reset = 1, r, base, interrupted;
 
 	memset(&collect, 0, sizeof collect);
 	memset(&im, 0, sizeof im);
+	memset(&oo, 0, sizeof oo);
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "o:t:c:njvh", cmd_save_options,
-		    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, CMD_SAVE_SHORTOPTS,
+		    cmd_save_options, NULL)) != -1) {
+		if (ch != 'c' && output_getopt(&oo, ch))
+			continue;
 		switch (ch) {
 		case 'o':
 			radical = optarg;
@@ -202,20 +194,19 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'n':
 			reset = 0;
 			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
 		case CMD_SAVE_OPTION:
 			cmd_add_option(ctx, optarg);
 			break;
 		case 'h':
 			return (cmd_help(ctx));
 		default:
-			return (cmd_bad_option(ctx, argv, "o:t:c:njvh"));
+			return (cmd_bad_option(ctx, argv, CMD_SAVE_SHORTOPTS));
 		}
+	}
+	if (output_check(&oo, &err) != 0) {
+		r = cmd_usage_error(ctx, "%s", err);
+		free(err);
+		return (r);
 	}
 	if (radical == NULL)
 		return (cmd_usage_error(ctx, "no image name: -o RADICAL"));
@@ -324,16 +315,19 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	commands = step_imagezip_commands(&izc);
 
 	bus = bus_new();
-	if (json)
-		json_out = render_json_new(bus, stdout);
-	else
-		plain = render_plain_new(bus, stdout,
-		    verbose ? RENDER_PLAIN_DEBUG | RENDER_PLAIN_STATES : 0);
+	if ((out = output_open(bus, &oo, stdout, &err)) == NULL) {
+		/* output_check passed: not expected. */
+		cmd_error(ctx, "%s", err);
+		free(err);
+		r = EXIT_FAILED;
+		goto out_loop;
+	}
 
 	memset(plan, 0, sizeof plan);
 	memset(&iz_conf, 0, sizeof iz_conf);
 	iz_conf.commands = commands;
 	iz_conf.collect = &collect;
+	collect.path = path;
 	iz_conf.connect_ms = CMD_SAVE_CONNECT_MS;
 	nsteps = cmd_imaging_head(ctx, &im, plan);
 	plan[nsteps].def = &step_imagezip_def;
@@ -365,9 +359,10 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	r = run_exit_code(run);
 	n = run_node(run, 0);
 	/* A stop after the commit keeps the image: it is whole. */
-	if (collect.committed)
-		cmd_save_report(inv->name, path, &collect.result, json);
-	else if (r == EXIT_OK)
+	if (collect.committed) {
+		if (!oo.json)
+			cmd_save_report(inv->name, path, &collect.result);
+	} else if (r == EXIT_OK)
 		r = EXIT_FAILED; /* never a silent success */
 	cmd_save_audit(ctx, n, backend, start_wall_ms, loop_now_ms() - t0,
 	    interrupted);
@@ -378,9 +373,8 @@ out_loop:
 	/* Before the loop goes: removes PATH.partial unless committed. */
 	step_imagezip_collect_clear(&collect);
 	cmd_imaging_close(ctx, &im);
+	output_close(out);
 	loop_free();
-	render_plain_free(plain);
-	render_json_free(json_out);
 	bus_free(bus);
 out:
 	free(commands);
@@ -394,7 +388,7 @@ out:
 
 const struct cmd_entry cmd_save_entry = {
     .name = "save",
-    .usage = "[-njv] -o RADICAL [-t SECONDS] [-c COMMENT] "
+    .usage = "[-njqv] -o RADICAL [-t SECONDS] [-c COMMENT] "
 	     "[--option S.K=V]... NODE",
     .summary = "save one node's disk into saving__NODE__DATE__RADICAL.ndz",
     .help =
@@ -406,8 +400,9 @@ const struct cmd_entry cmd_save_entry = {
 	"  -n, --no-reset        the node already runs the imaging system:\n"
 	"                        no nextboot link, no reset\n"
 	"  -j, --json            one JSON object per event and line\n"
-	"  -v, --verbose         also show every state change and debug "
-	"messages\n"
+	"                        (docs/events.md), nothing else\n"
+	"  -q, --quiet           only errors and the final summary\n"
+	"  -v, --verbose         every state change, step and debug message\n"
 	"      --option S.K=V    override a configuration key (long form "
 	"only:\n"
 	"                        -o is the image name here, as in rhubarbe)\n"

@@ -87,7 +87,25 @@ imaging fit02
 is "fit02 in the imaging system" imaging "$(state fit02)"
 r rsave -n -o nreset --json fit02
 is "rsave -n exit" 0 "$rc"
-has "rsave -n --json: the image object" '"event":"image","node":"fit02"' "$out"
+has "rsave -n --json: where the image went" \
+    '"node":"fit02","level":"info","source":"engine","text":"saved saving__fit02__' \
+    "$out"
+lacks "rsave -n --json: nothing but JSON" "fit02: saved" "$out"
+# Every line valid against docs/events.schema.json, when the validator is
+# there (tests/cli/test-json-schema.sh requires it).
+if [ -n "${RHUBARB_SOURCE:-}" ] && python3 -c 'import jsonschema' 2>/dev/null; then
+	if python3 - "$RHUBARB_SOURCE/docs/events.schema.json" "$T/out" <<-'EOP'; then ok; else ko "rsave --json against the schema"; fi
+	import json, sys
+	import jsonschema
+	v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+	bad = 0
+	for n, line in enumerate(open(sys.argv[2], encoding="utf-8"), 1):
+	    for err in v.iter_errors(json.loads(line)):
+	        print("line %d: %s" % (n, err.message))
+	        bad += 1
+	sys.exit(1 if bad else 0)
+	EOP
+fi
 is "rsave -n: one image more" 1 "$(ls saving__fit02__*__nreset.ndz | wc -l)"
 is "rsave -n: no reset, still imaging" imaging "$(state fit02)"
 is "rsave -n: no link made" 0 "$(links)"
