@@ -10,12 +10,14 @@
 #include "engine/run.h"
 #include "engine/step-delay.h"
 #include "engine/step-exec.h"
+#include "engine/step-frisbee.h"
 #include "engine/step-power.h"
 #include "engine/step.h"
 
 const struct step_def *const step_table[] = {
     &step_delay_def,
     &step_exec_def,
+    &step_frisbee_def,
     &step_power_def,
     NULL,
 };
