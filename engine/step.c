@@ -10,6 +10,7 @@
 #include "engine/run.h"
 #include "engine/step-delay.h"
 #include "engine/step-exec.h"
+#include "engine/step-frisbee.h"
 #include "engine/step-imagezip.h"
 #include "engine/step-nextboot.h"
 #include "engine/step-power.h"
@@ -22,6 +23,7 @@ const struct step_def *const step_table[] = {
     &step_imagezip_def,
     &step_nextboot_set_def,
     &step_nextboot_clear_def,
+    &step_frisbee_def,
     &step_power_def,
     &step_telnet_wait_def,
     NULL,
