@@ -7,6 +7,9 @@
  * reset runs after a failure, and after a stop when [nodes]
  * reset_on_abort is yes, touching only nodes whose boot step started.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +28,7 @@ cmd_imaging_open(struct cmd_ctx *ctx, const struct nodeset *set, int reset,
     const char *what, struct cmd_imaging *im)
 {
 	struct plan_power_conf pconf;
+	struct stat st;
 	const char *dir;
 	char *err = NULL;
 	uint64_t maxb = 0;
@@ -34,6 +38,11 @@ cmd_imaging_open(struct cmd_ctx *ctx, const struct nodeset *set, int reset,
 	im->reset = reset;
 	if (!reset)
 		return (0);
+	dir = config_str(ctx->config, CK_PXELINUX_CONFIG_DIR);
+	errno = 0;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return (cmd_usage_error(ctx, "[pxelinux] config_dir %s: %s",
+		    dir, errno != 0 ? strerror(errno) : "not a directory"));
 	if ((r = cmd_power_plan_conf(ctx, &pconf)) != 0)
 		return (r);
 	if ((im->pp = plan_power_new(&pconf, &plan_power_drivers_real,

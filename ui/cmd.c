@@ -29,6 +29,7 @@ extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_images_entry;
 extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_inventory_entry;
+extern const struct cmd_entry cmd_load_entry;
 extern const struct cmd_entry cmd_nodes_entry;
 extern const struct cmd_entry cmd_off_entry;
 extern const struct cmd_entry cmd_on_entry;
@@ -48,6 +49,7 @@ const struct cmd_entry *cmd_table[] = {
     &cmd_images_entry,
     &cmd_info_entry,
     &cmd_inventory_entry,
+    &cmd_load_entry,
     &cmd_nodes_entry,
     &cmd_off_entry,
     &cmd_on_entry,
