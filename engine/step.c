@@ -11,12 +11,14 @@
 #include "engine/step-delay.h"
 #include "engine/step-exec.h"
 #include "engine/step-power.h"
+#include "engine/step-ssh-wait.h"
 #include "engine/step.h"
 
 const struct step_def *const step_table[] = {
     &step_delay_def,
     &step_exec_def,
     &step_power_def,
+    &step_ssh_wait_def,
     NULL,
 };
 

@@ -37,6 +37,7 @@ extern const struct cmd_entry cmd_resolve_entry;
 extern const struct cmd_entry cmd_share_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_wait_entry;
 
 /* Sorted by name; CMakeLists.txt makes an r<name> link for each. */
 const struct cmd_entry *cmd_table[] = {
@@ -55,6 +56,7 @@ const struct cmd_entry *cmd_table[] = {
     &cmd_share_entry,
     &cmd_status_entry,
     &cmd_version_entry,
+    &cmd_wait_entry,
     NULL,
 };
 
