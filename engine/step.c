@@ -14,6 +14,7 @@
 #include "engine/step-imagezip.h"
 #include "engine/step-nextboot.h"
 #include "engine/step-power.h"
+#include "engine/step-ssh-wait.h"
 #include "engine/step-telnet-wait.h"
 #include "engine/step.h"
 
@@ -26,6 +27,7 @@ const struct step_def *const step_table[] = {
     &step_frisbee_def,
     &step_power_def,
     &step_telnet_wait_def,
+    &step_ssh_wait_def,
     NULL,
 };
 

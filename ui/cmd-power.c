@@ -9,7 +9,10 @@
  * (exit 2): an unknown node or --via, a node without the asked back end,
  * a -t shorter than the plan's own delays. Then exit 0 only if every node
  * reached the state asked (status and info: answered), 1 otherwise.
- * Actions that change power go to the audit log at the end.
+ * Actions that change power go to the audit log at the end. The
+ * reservation gate (ui/cmd-gate.h) is asked after the checks: it refuses
+ * on, off, reset and cycle (exit 1, nothing touched) and only warns for
+ * status and info.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -31,6 +34,7 @@
 #include "inventory/config.h"
 #include "inventory/inventory.h"
 #include "inventory/nodeset.h"
+#include "ui/cmd-gate.h"
 #include "ui/cmd-power-conf.h"
 #include "ui/cmd.h"
 #include "ui/render-power.h"
@@ -271,6 +275,10 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 	if ((r = cmd_power_backends(ctx, set, pp, action, via, timeout_ms,
 		 kinds, &maxb)) != 0)
 		goto out_loop;
+	/* Who may act: actions are refused, status and info only warned. */
+	if ((r = cmd_gate(ctx, plan_power_action_name(action), set,
+		 POWER_ACTION_CHANGES(action))) != 0)
+		goto out_loop;
 
 	/*
 	 * The result table is the output (-q: only it, the default); -v adds
@@ -407,7 +415,9 @@ cmd_power_info(struct cmd_ctx *ctx, int argc, char **argv)
 #define CMD_POWER_ACTION_HELP                                                  \
 	"The state is read back after the action (PDU outlets: by the PDU "    \
 	"driver).\nExit 0 if every node reached it, 1 if some did not, 2 for " \
-	"bad usage\n(nothing touched). Written to STATE_DIR/audit.jsonl.\n"
+	"bad usage\n(nothing touched). Written to STATE_DIR/audit.jsonl.\n"    \
+	"The reservation gate ([accounts]) must grant the action: a refusal "  \
+	"exits 1,\nnothing touched.\n"
 
 const struct cmd_entry cmd_on_entry = {
     .name = "on",

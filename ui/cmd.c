@@ -39,6 +39,7 @@ extern const struct cmd_entry cmd_save_entry;
 extern const struct cmd_entry cmd_share_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_wait_entry;
 
 /* Sorted by name; CMakeLists.txt makes an r<name> link for each. */
 const struct cmd_entry *cmd_table[] = {
@@ -59,6 +60,7 @@ const struct cmd_entry *cmd_table[] = {
     &cmd_share_entry,
     &cmd_status_entry,
     &cmd_version_entry,
+    &cmd_wait_entry,
     NULL,
 };
 
