@@ -2,20 +2,19 @@
  * The ssh-wait step (see step-ssh-wait.h). step_data is a struct
  * ssh_wait; a node is in one of three places: waiting for a handshake
  * slot (queued in the limiter), probing (holding a slot), or backing off
- * (its timer armed). A second timer, "give_up", ends the step just before
- * its deadline with the outcome the last failure calls for, which the
- * run's generic deadline could not know.
+ * (its timer armed). At the deadline, the run asks the step what it
+ * was still waiting for (step_def.expired): the last failure decides
+ * between ssh-timeout and ssh-auth.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "engine/backoff.h"
 #include "engine/limiter.h"
 #include "engine/loop.h"
 #include "engine/step-ssh-wait.h"
@@ -28,8 +27,6 @@ struct ssh_wait {
 	struct limiter_waiter slot;
 	struct ssh_probe *probe;
 	struct event *backoff;
-	struct event *give_up;
-	uint64_t timeout_ms;
 	unsigned tries;
 	enum node_outcome last; /* NONE until a probe failed */
 	char last_why[200];
@@ -39,6 +36,7 @@ static enum step_result step_ssh_wait_start(struct node *,
     const struct step_ctx *);
 static enum step_result step_ssh_wait_cancel(struct node *);
 static void step_ssh_wait_clear(struct node *);
+static const char *step_ssh_wait_expired(struct node *, enum node_outcome *);
 static void step_ssh_wait_try(struct ssh_wait *);
 
 const struct step_def step_ssh_wait_def = {
@@ -47,6 +45,7 @@ const struct step_def step_ssh_wait_def = {
     .cancel = step_ssh_wait_cancel,
     .clear = step_ssh_wait_clear,
     .timeout_outcome = NODE_OUT_SSH_TIMEOUT,
+    .expired = step_ssh_wait_expired,
 };
 
 void
@@ -77,7 +76,6 @@ step_ssh_wait_conf_new(const struct step_ssh_wait_params *p, char **errp)
 {
 	struct step_ssh_wait_conf *conf;
 	struct ssh_probe_key *key;
-	struct timespec ts;
 
 	if ((key = ssh_probe_key_load(p->key_path, errp)) == NULL)
 		return (NULL);
@@ -94,9 +92,6 @@ step_ssh_wait_conf_new(const struct step_ssh_wait_params *p, char **errp)
 	conf->limiter = xcalloc(1, sizeof *conf->limiter);
 	limiter_init(conf->limiter,
 	    p->max_handshakes >= 1 ? p->max_handshakes : 1);
-	/* Spread the retries of nodes that failed together. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	srandom((unsigned)(ts.tv_nsec ^ ts.tv_sec ^ getpid()));
 	return (conf);
 }
 
@@ -110,15 +105,6 @@ step_ssh_wait_conf_free(struct step_ssh_wait_conf *conf)
 	free(conf->known_hosts);
 	free(conf->limiter);
 	free(conf);
-}
-
-uint64_t
-step_ssh_wait_backoff_ms(uint64_t backoff_ms, double u)
-{
-	if (u < 0 || !(u < 1))
-		u = 0.5;
-	/* Truncated: the wait stays below 1.5 * backoff. */
-	return ((uint64_t)((double)backoff_ms * (0.5 + u)));
 }
 
 static int
@@ -140,8 +126,6 @@ step_ssh_wait_stop(struct ssh_wait *sw)
 	limiter_release(sw->conf->limiter, &sw->slot);
 	if (sw->backoff != NULL)
 		evtimer_del(sw->backoff);
-	if (sw->give_up != NULL)
-		evtimer_del(sw->give_up);
 }
 
 static void
@@ -166,8 +150,7 @@ step_ssh_wait_probe_cb(const struct ssh_probe_reply *reply, void *arg)
 	sw->last = step_ssh_wait_is_auth(reply->result) ? NODE_OUT_SSH_AUTH
 							: NODE_OUT_SSH_TIMEOUT;
 	snprintf(sw->last_why, sizeof sw->last_why, "%s", text);
-	ms = step_ssh_wait_backoff_ms(sw->conf->backoff_ms,
-	    random() / ((double)RAND_MAX + 1));
+	ms = backoff_next_ms(sw->conf->backoff_ms);
 	node_message(sw->node, LOG_LEVEL_DEBUG,
 	    "ssh: cannot connect (%s%s%s), backing off for %.2fs", text,
 	    reply->detail[0] != '\0' ? ": " : "", reply->detail,
@@ -213,25 +196,17 @@ step_ssh_wait_backoff_cb(evutil_socket_t fd, short what, void *arg)
 	step_ssh_wait_try(arg);
 }
 
-/* Just before the deadline: end with what the last failure says. */
-static void
-step_ssh_wait_give_up_cb(evutil_socket_t fd, short what, void *arg)
+/* At the deadline: what the last failure says. */
+static const char *
+step_ssh_wait_expired(struct node *n, enum node_outcome *outcome)
 {
-	struct ssh_wait *sw = arg;
-	enum node_outcome outcome = NODE_OUT_SSH_TIMEOUT;
-	char why[256];
+	struct ssh_wait *sw = n->step_data;
 
 	if (sw->last != NODE_OUT_NONE) {
-		outcome = sw->last;
-		snprintf(why, sizeof why, "%s", sw->last_why);
-	} else if (sw->tries == 0)
-		snprintf(why, sizeof why, "no handshake slot within %.1fs",
-		    (double)sw->timeout_ms / 1000);
-	else
-		snprintf(why, sizeof why, "no answer within %.1fs",
-		    (double)sw->timeout_ms / 1000);
-	step_ssh_wait_stop(sw);
-	step_done(sw->node, outcome, "%s", why);
+		*outcome = sw->last;
+		return (sw->last_why);
+	}
+	return (sw->tries == 0 ? "no handshake slot" : "no answer");
 }
 
 static enum step_result
@@ -239,28 +214,17 @@ step_ssh_wait_start(struct node *n, const struct step_ctx *ctx)
 {
 	const struct step_ssh_wait_conf *conf = ctx->arg;
 	struct ssh_wait *sw;
-	struct timeval tv;
-	uint64_t early;
 
 	sw = xcalloc(1, sizeof *sw);
 	sw->node = n;
 	sw->conf = conf;
-	sw->timeout_ms = ctx->timeout_ms;
 	sw->last = NODE_OUT_NONE;
 	sw->backoff = evtimer_new(loop_base(), step_ssh_wait_backoff_cb, sw);
-	sw->give_up = evtimer_new(loop_base(), step_ssh_wait_give_up_cb, sw);
-	if (sw->backoff == NULL || sw->give_up == NULL) {
+	if (sw->backoff == NULL) {
 		log_error("%s: evtimer_new failed", __func__);
 		abort();
 	}
 	n->step_data = sw;
-	if (ctx->timeout_ms > 0) {
-		early = STEP_SSH_WAIT_EARLY_MS;
-		if (early > ctx->timeout_ms / 10)
-			early = ctx->timeout_ms / 10;
-		loop_ms_to_timeval(ctx->timeout_ms - early, &tv);
-		evtimer_add(sw->give_up, &tv);
-	}
 	step_ssh_wait_try(sw);
 	return (STEP_WAIT);
 }
@@ -281,7 +245,6 @@ step_ssh_wait_clear(struct node *n)
 		return;
 	step_ssh_wait_stop(sw);
 	loop_event_free(sw->backoff);
-	loop_event_free(sw->give_up);
 	free(sw);
 	n->step_data = NULL;
 }

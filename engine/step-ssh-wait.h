@@ -6,13 +6,11 @@
  * Handshakes in flight across the whole run are capped by the limiter
  * shared through the conf (nodes waiting for a slot queue in FIFO order).
  *
- * Outcomes: ok once a probe authenticated. The step ends itself
- * STEP_SSH_WAIT_EARLY_MS before its own deadline (ctx->timeout_ms: give
- * the step instance a timeout) with ssh-auth if the last probe was
- * refused by authentication or the host key, else ssh-timeout, and the
- * last failure as why ("connection refused"); the node's deadline stays
- * as a backstop (timeout_outcome ssh-timeout). Without a timeout of its
- * own the step is bounded by the run's, whose expiry says "timeout".
+ * Outcomes: ok once a probe authenticated. At the step's own deadline
+ * (give the step instance a timeout), ssh-auth if the last probe was
+ * refused by authentication or the host key, else ssh-timeout, with the
+ * last failure in the why ("connection refused"). Without a timeout of
+ * its own the step is bounded by the run's, whose expiry says "timeout".
  *
  * The conf is self-contained: the key (loaded once), the limiter, user,
  * host-key policy and backoff. Make it with step_ssh_wait_conf_new, share
@@ -28,9 +26,6 @@
 
 struct config;
 struct limiter;
-
-/* How much earlier than its deadline the step ends itself. */
-#define STEP_SSH_WAIT_EARLY_MS 100
 
 struct step_ssh_wait_params {
 	const char *key_path; /* "" or NULL: ~/.ssh/id_ed25519, id_rsa */
@@ -69,8 +64,5 @@ void step_ssh_wait_params_from_config(struct step_ssh_wait_params *,
 struct step_ssh_wait_conf *step_ssh_wait_conf_new(
     const struct step_ssh_wait_params *, char **errp);
 void step_ssh_wait_conf_free(struct step_ssh_wait_conf *);
-
-/* backoff * (0.5 + u), u in [0, 1): the wait after a failed probe. */
-uint64_t step_ssh_wait_backoff_ms(uint64_t backoff_ms, double u);
 
 #endif

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "drivers/tcp-probe.h"
+#include "engine/backoff.h"
 #include "engine/loop.h"
 #include "engine/node.h"
 #include "engine/step-telnet-wait.h"
@@ -28,13 +29,6 @@ struct step_telnet_wait {
 
 static void step_telnet_wait_try(struct step_telnet_wait *);
 
-uint64_t
-step_telnet_wait_jitter(uint64_t ms)
-{
-	/* Spread, not secrecy: random() is enough. */
-	return (ms / 2 + (uint64_t)((double)ms * random() / RAND_MAX));
-}
-
 static void
 step_telnet_wait_probe_cb(enum tcp_probe_result result, const char *detail,
     void *arg)
@@ -51,7 +45,7 @@ step_telnet_wait_probe_cb(enum tcp_probe_result result, const char *detail,
 		return;
 	}
 	snprintf(w->last, sizeof w->last, "last try: %s", detail);
-	ms = step_telnet_wait_jitter(w->conf->backoff_ms);
+	ms = backoff_next_ms(w->conf->backoff_ms);
 	node_message(w->node, LOG_LEVEL_DEBUG, "telnet: %s; next try in %.1fs",
 	    detail, (double)ms / 1000);
 	loop_ms_to_timeval(ms, &tv);

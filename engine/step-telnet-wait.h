@@ -22,7 +22,4 @@ struct step_telnet_wait_conf {
 
 extern const struct step_def step_telnet_wait_def;
 
-/* A backoff of mean ms, jittered into [ms/2, 3ms/2). */
-uint64_t step_telnet_wait_jitter(uint64_t ms);
-
 #endif

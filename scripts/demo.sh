@@ -2,9 +2,10 @@
 # The main job on the built-in simulated testbed, from a fresh Debian 12
 # machine: install what is needed, build, start a 12-node testbed (real
 # sshd, telnetd, ipmi_sim, snmpd; simulated CMC cards), work on it, stop
-# it. The load command (rload) is the next piece of work; until it lands
-# this drives what exists: node selection, the inventory, power through
-# CMC cards, BMCs and PDUs, and the engine running a command per node.
+# it: load an image on every node (the whole pipeline: nextboot links,
+# power through CMC cards, BMCs and PDUs, telnet, frisbee against a
+# frisbeed of its own, final reset, ssh), save a node's disk into a new
+# image and load it back, wait for ssh, and see a fault handled.
 #
 # Usage: scripts/demo.sh [NODES]     (root: the testbed needs namespaces)
 set -eu
@@ -39,23 +40,24 @@ run rhubarb inventory 'fit[01-06]'
 
 say "power, through each node's own back end: CMC (HTTP), BMC (IPMI 2.0), PDU outlets (SNMP)"
 run rstatus -a
-run ron -a
-run rstatus --lines 1-6
+run rimages
 
-say "wait until each node answers ssh (the engine running one command per node)"
-run rhubarb exec -a -t 60 -- sh -c "until ssh -q -i $tb/ssh/id_ed25519 \
--o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
--o ConnectTimeout=2 root@%n true; do sleep 1; done; echo up"
+say "load the sample image on every node, and wait until they answer ssh"
+run rload -i sample --wait -a
 
-say "what each node runs (its /etc/rhubarbe-image)"
+say "what each node runs now (its /etc/rhubarbe-image)"
 run rhubarb exec 1-4 -- ssh -q -i "$tb/ssh/id_ed25519" -o BatchMode=yes \
     -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@%n \
     cat /etc/rhubarbe-image
 
-say "a dead CMC is 'unknown', never 'off', and the command exits 1; a dual-PSU node cycles as one"
-"$b/rhubarb-sim" fault --dir "$tb" fit04 cmc-dead
-run rstatus 1-6 || echo "(exit $?)"
-run rcycle fit06
-run rhubarb inventory fit06
+say "save fit02's disk as a new image, then load it on fit05 and fit06"
+run rsave -o demo -c "made by the demo" fit02
+img=$(ls "$tb"/saving__fit02__*__demo.ndz)
+run rload -i "$img" 5-6
+run rwait 5-6
 
-say "rload (loading images) comes next: see the issues"
+say "a dead CMC: that node fails at its own deadline, the others load, exit 1"
+"$b/rhubarb-sim" fault --dir "$tb" fit04 cmc-dead
+run rload -i sample 3-5 || echo "(exit $?)"
+"$b/rhubarb-sim" fault --dir "$tb" fit04 clear
+run rstatus 1-6

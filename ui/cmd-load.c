@@ -12,7 +12,8 @@
  *			([nodes] imaging_timeout)
  *	power reset     whether frisbee worked or not ([nodes]
  *			final_reset_timeout)
- *	ssh-wait        with --wait: until the node answers ssh
+ *	ssh-wait        with --wait: until the node answers ssh ([nodes]
+ *			boot_timeout)
  *
  * nextboot-clear and the last reset are finishing steps: they also run
  * after a failure, and after a timeout or an interrupt (the reset only
@@ -20,6 +21,9 @@
  * touched), so no node is left in the imaging system with its disk half
  * written. Every link is journaled (engine/nextboot.h) and removed on
  * every way out; a run killed outright is undone by the next command.
+ *
+ * Who may: ui/cmd-gate.h ([accounts] privileged, or the reservation
+ * gate); a refusal touches nothing (exit 1).
  *
  * Everything that can be refused is refused before anything is touched
  * (exit 2): the selection, the image, the bandwidth, nodes without a MAC
@@ -38,10 +42,12 @@
 #include "engine/loop.h"
 #include "engine/run.h"
 #include "engine/step-frisbee.h"
+#include "engine/step-ssh-wait.h"
 #include "inventory/config.h"
 #include "inventory/images.h"
 #include "inventory/inventory.h"
 #include "inventory/nodeset.h"
+#include "ui/cmd-gate.h"
 #include "ui/cmd-imaging.h"
 #include "ui/cmd.h"
 #include "ui/output.h"
@@ -173,7 +179,9 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct cmd_load cl;
 	struct cmd_imaging im;
 	struct frisbeed_params fp;
-	struct step_inst plan[CMD_IMAGING_MAX_STEPS + 1];
+	struct step_inst plan[CMD_IMAGING_MAX_STEPS + 2];
+	struct step_ssh_wait_params sp;
+	struct step_ssh_wait_conf *ssh = NULL;
 	struct run_params params;
 	struct output_opts oo;
 	struct output *out = NULL;
@@ -231,8 +239,6 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			return (cmd_bad_option(ctx, argv, CMD_LOAD_SHORTOPTS));
 		}
 	}
-	if (wait_ssh)
-		return (cmd_usage_error(ctx, "--wait is not available yet"));
 	if (output_check(&oo, &err) != 0) {
 		r = cmd_usage_error(ctx, "%s", err);
 		free(err);
@@ -250,6 +256,15 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (timeout_s == 0)
 		timeout_s =
 		    config_int(ctx->config, CK_NODES_LOAD_DEFAULT_TIMEOUT);
+	if (wait_ssh) {
+		/* A key we cannot read is bad input: nothing is touched. */
+		step_ssh_wait_params_from_config(&sp, ctx->config);
+		if ((ssh = step_ssh_wait_conf_new(&sp, &err)) == NULL) {
+			r = cmd_usage_error(ctx, "%s", err);
+			free(err);
+			goto out;
+		}
+	}
 	local_ip = config_str(ctx->config, CK_NETWORKING_LOCAL_CONTROL_IP);
 	if (*local_ip == '\0') {
 		r = cmd_usage_error(ctx,
@@ -267,7 +282,8 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	/* The renderer shows everything; a log on stderr would repeat it. */
 	if (log_path() == NULL)
 		log_set_stderr_ok(0);
-	if ((r = cmd_imaging_open(ctx, set, !no_reset, "load", &im)) != 0)
+	if ((r = cmd_imaging_open(ctx, set, !no_reset, "load", &im)) != 0 ||
+	    (r = cmd_gate(ctx, "load", set, 1)) != 0)
 		goto out_loop;
 
 	/* The server first: without it nothing is worth touching. */
@@ -321,6 +337,15 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	plan[nsteps++].timeout_ms =
 	    (uint64_t)config_int(ctx->config, CK_NODES_IMAGING_TIMEOUT) * 1000;
 	nsteps += cmd_imaging_tail(ctx, &im, plan + nsteps);
+	if (ssh != NULL) {
+		/* The node boots its new system: a boot's deadline. */
+		memset(&plan[nsteps], 0, sizeof plan[nsteps]);
+		plan[nsteps].def = &step_ssh_wait_def;
+		plan[nsteps].arg = ssh;
+		plan[nsteps++].timeout_ms =
+		    (uint64_t)config_int(ctx->config, CK_NODES_BOOT_TIMEOUT) *
+		    1000;
+	}
 
 	memset(&params, 0, sizeof params);
 	params.what = "load";
@@ -356,6 +381,7 @@ out_loop:
 	if (bus != NULL)
 		bus_free(bus);
 out:
+	step_ssh_wait_conf_free(ssh);
 	free(cl.server_why);
 	free(image);
 	nodeset_free(set);
@@ -376,6 +402,7 @@ const struct cmd_entry cmd_load_entry = {
 	"networking.bandwidth)\n"
 	"  -n, --no-reset      the nodes already run the imaging system: no\n"
 	"                      nextboot link, no reset before or after\n"
+	"      --wait          then wait until the nodes answer ssh\n"
 	"  -a, --all-nodes     select testbed.all_scope (or every node)\n" OUTPUT_HELP
 	"  -o, --option S.K=V  override a configuration key\n"
 	"Per node: nextboot link, boot (on if off, reset if on), telnet to "

@@ -40,6 +40,7 @@
 #include "inventory/images.h"
 #include "inventory/inventory.h"
 #include "inventory/nodeset.h"
+#include "ui/cmd-gate.h"
 #include "ui/cmd-imaging.h"
 #include "ui/cmd.h"
 #include "ui/output.h"
@@ -278,7 +279,8 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	/* The renderer shows everything; a log on stderr would repeat it. */
 	if (log_path() == NULL)
 		log_set_stderr_ok(0);
-	if ((r = cmd_imaging_open(ctx, set, reset, "save", &im)) != 0)
+	if ((r = cmd_imaging_open(ctx, set, reset, "save", &im)) != 0 ||
+	    (r = cmd_gate(ctx, "save", set, 1)) != 0)
 		goto out_loop;
 	backend = cmd_imaging_backend(ctx, &im,
 	    (size_t)(inv - ctx->inventory->nodes));

@@ -27,12 +27,12 @@
 #include "inventory/inventory.h"
 #include "inventory/nodeset.h"
 #include "ui/cmd.h"
-#include "ui/render.h"
+#include "ui/output.h"
 
 /* The run's own deadline is a backstop behind each node's (-t). */
 #define CMD_WAIT_RUN_GRACE_MS 2000
 
-#define CMD_WAIT_SHORTOPTS "at:b:u:svjo:h"
+#define CMD_WAIT_SHORTOPTS "at:b:u:so:h" OUTPUT_SHORTOPTS
 
 static const struct option cmd_wait_options[] = {
     {"all-nodes", no_argument, NULL, 'a'},
@@ -40,8 +40,7 @@ static const struct option cmd_wait_options[] = {
     {"backoff", required_argument, NULL, 'b'},
     {"user", required_argument, NULL, 'u'},
     {"silent", no_argument, NULL, 's'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"json", no_argument, NULL, 'j'},
+    OUTPUT_LONGOPTS,
     {"option", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -70,8 +69,8 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct step_ssh_wait_conf *conf = NULL;
 	struct step_inst plan[1];
 	struct run_params params;
-	struct render_plain *plain = NULL;
-	struct render_json *json_out = NULL;
+	struct output_opts oo;
+	struct output *out = NULL;
 	struct nodeset *set = NULL;
 	struct bus *bus = NULL;
 	struct run *run = NULL;
@@ -80,13 +79,16 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	char *err = NULL;
 	uint64_t timeout_ms = 0, backoff_ms = 0;
 	size_t i;
-	int ch, all = 0, silent = 0, verbose = 0, json = 0, backoff_set = 0;
+	int ch, all = 0, silent = 0, backoff_set = 0;
 	int r;
 
+	memset(&oo, 0, sizeof oo);
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, CMD_WAIT_SHORTOPTS,
 		    cmd_wait_options, NULL)) != -1) {
+		if (output_getopt(&oo, ch))
+			continue;
 		switch (ch) {
 		case 'a':
 			all = 1;
@@ -112,12 +114,6 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 's':
 			silent = 1;
 			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'j':
-			json = 1;
-			break;
 		case 'o':
 			cmd_add_option(ctx, optarg);
 			break;
@@ -128,6 +124,11 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 	}
 
+	if (output_check(&oo, &err) != 0) {
+		r = cmd_usage_error(ctx, "%s", err);
+		free(err);
+		return (r);
+	}
 	if ((r = cmd_select(ctx, all, argc - optind, argv + optind, 0, &set)) !=
 	    0)
 		return (r);
@@ -160,13 +161,13 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		log_set_stderr_ok(0);
 
 	bus = bus_new();
-	if (json)
-		json_out = render_json_new(bus, stdout);
-	else if (verbose)
-		plain = render_plain_new(bus, stdout,
-		    RENDER_PLAIN_DEBUG | RENDER_PLAIN_STATES);
-	else if (!silent)
-		plain = render_plain_new(bus, stdout, 0);
+	if (!silent && (out = output_open(bus, &oo, stdout, &err)) == NULL) {
+		/* output_check said yes: only a changed terminal gets here. */
+		cmd_error(ctx, "%s", err);
+		free(err);
+		r = EXIT_FAILED;
+		goto out;
+	}
 
 	memset(plan, 0, sizeof plan);
 	plan[0].def = &step_ssh_wait_def;
@@ -191,7 +192,7 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	r = run_exit_code(run);
 
 	/* rhubarbe's lines, in node order, once everything is known. */
-	if (!silent && !json) {
+	if (!silent && !oo.json && !oo.curses) {
 		for (i = 0; i < run_count(run); i++) {
 			n = run_node(run, i);
 			printf("<Node %s>:ssh %s\n", n->inv->name,
@@ -200,9 +201,9 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 
 	run_free(run);
+out:
+	output_close(out);
 	loop_free();
-	render_plain_free(plain);
-	render_json_free(json_out);
 	bus_free(bus);
 	step_ssh_wait_conf_free(conf);
 	nodeset_free(set);
@@ -211,7 +212,7 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_wait_entry = {
     .name = "wait",
-    .usage = "[-asvj] [-t SECONDS] [-b SECONDS] [-u USER] [-o S.K=V]... "
+    .usage = "[-acjqsv] [-t SECONDS] [-b SECONDS] [-u USER] [-o S.K=V]... "
 	     "NODES...",
     .summary = "wait until nodes answer ssh",
     .help =
@@ -222,9 +223,7 @@ const struct cmd_entry cmd_wait_entry = {
 	"                      wait is S*(0.5+random) (default [networking]\n"
 	"                      ssh_backoff)\n"
 	"  -u, --user USER     ssh login (default [networking] ssh_user)\n"
-	"  -s, --silent        no output: the exit code says it all\n"
-	"  -v, --verbose       also every try, back-off and state change\n"
-	"  -j, --json          one JSON object per event and line, only\n"
+	"  -s, --silent        no output: the exit code says it all\n" OUTPUT_HELP
 	"  -o, --option S.K=V  override a key ([networking] ssh_key,\n"
 	"                      ssh_host_key_policy, ssh_known_hosts,\n"
 	"                      ssh_max_handshakes, ssh_timeout ...)\n"

@@ -50,7 +50,7 @@ links() { find "$LINKS" -name '01-*' | wc -l; }
 frisbeeds() {
 	n=0
 	for c in /proc/[0-9]*/cmdline; do
-		tr '\0' ' ' <"$c" 2>/dev/null | grep -q "^$SIM_BIN/frisbeed " &&
+		tr '\0' ' ' 2>/dev/null <"$c" | grep -q "^$SIM_BIN/frisbeed " &&
 		    n=$((n + 1))
 	done
 	echo $n
@@ -108,6 +108,32 @@ is "no journal left" "" "$(ls "$D/state/nextboot" 2>/dev/null)"
 is "fit03 booted twice" 1 "$([ $(($(resets fit03) - b3)) -ge 2 ] && echo 1)"
 wait_until 300 sh -c "[ \"\$('$SIM_BIN/rhubarb-sim-ctl' -d '$D' state fit03)\" = installed ]"
 has "fit03 boots from disk after" "installed" "$(ctl state fit03)"
+
+# --- --wait: the command ends when the nodes answer ssh -----------------
+cat >>"$D/rhubarb.conf" <<EOF
+
+[networking]
+ssh_key = $D/ssh/id_ed25519
+ssh_known_hosts = $T/known_hosts
+ssh_backoff = 0.5
+EOF
+wipe fit01 fit02
+r rload -i sample --wait -v 1-2
+is "--wait rc" 0 "$rc"
+has "--wait waited for ssh" "step ssh-wait" "$out"
+has "--wait: fit02 is up" installed "$(ctl state fit02)"
+is "--wait: fit02 loaded" 1 "$(disk_is fit02 && echo 1)"
+
+# --- who may load: the reservation gate ---------------------------------
+r rload -i sample -o accounts.privileged=nobody 1
+is "no gate, not privileged: rc" 1 "$rc"
+has "refusal says why" "access denied" "$err"
+is "refused: no link" 0 "$(links)"
+printf '#!/bin/sh\necho "$@" >%s/gate.args\nexit 0\n' "$T" >"$T/gate"
+chmod +x "$T/gate"
+r rload -i sample -o accounts.privileged=nobody -o "accounts.gate=$T/gate" 3
+is "gate grants: rc" 0 "$rc"
+has "gate called with the login and nodes" "root fit03" "$(cat "$T/gate.args")"
 
 # --- faults: each node its outcome, the others load ---------------------
 wipe fit04 fit05 fit06 fit07
@@ -174,7 +200,7 @@ has "recovered by the next command" "recovered" "$err"
 is "links recovered" 0 "$(links)"
 # Its frisbeed is an orphan now: stopped here, by its PID.
 for c in /proc/[0-9]*/cmdline; do
-	tr '\0' ' ' <"$c" 2>/dev/null | grep -q "^$SIM_BIN/frisbeed " || continue
+	tr '\0' ' ' 2>/dev/null <"$c" | grep -q "^$SIM_BIN/frisbeed " || continue
 	p=${c#/proc/}
 	kill "${p%/cmdline}" 2>/dev/null
 done

@@ -94,7 +94,7 @@ r rwait -v -t 4 fit02 fit03
 is "ssh-refused: exit" 1 "$rc"
 has "ssh-refused: KO line" "<Node fit03>:ssh KO" "$out"
 has "ssh-refused: the other OK" "<Node fit02>:ssh OK" "$out"
-has "ssh-refused: outcome and why" "ssh-timeout (connection refused)" "$out"
+has "ssh-refused: outcome and why" "ssh-timeout (step ssh-wait: no result after 4s; connection refused)" "$out"
 has "ssh-refused: summary" "ssh-timeout: fit03" "$out"
 has "ssh-refused: -v shows the back-off" "backing off for" "$out"
 [ "$(echo "$out" | grep -c 'fit03 .*trying to connect')" -ge 2 ] && ok ||
@@ -108,7 +108,7 @@ r rwait -t 3 fit04
 is "ssh-auth-fail: exit" 1 "$rc"
 is "ssh-auth-fail: KO line" "<Node fit04>:ssh KO" "$(echo "$out" | grep '^<Node')"
 has "ssh-auth-fail: outcome" "ssh-auth: fit04" "$out"
-has "ssh-auth-fail: why" "ssh-auth (authentication denied)" "$out"
+has "ssh-auth-fail: why" "ssh-auth (step ssh-wait: no result after 3s; authentication denied)" "$out"
 ctl fault fit04 clear >/dev/null
 
 # A node switched off.

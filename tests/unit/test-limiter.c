@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine/gate.h"
+#include "engine/backoff.h"
 #include "engine/limiter.h"
 #include "engine/step-ssh-wait.h"
 
@@ -97,16 +98,15 @@ test_backoff_range(void **state)
 	uint64_t ms;
 	int i;
 
-	assert_int_equal(step_ssh_wait_backoff_ms(3000, 0), 1500);
-	assert_int_equal(step_ssh_wait_backoff_ms(3000, 0.5), 3000);
-	assert_true(step_ssh_wait_backoff_ms(3000, 0.999999) < 4500);
-	assert_int_equal(step_ssh_wait_backoff_ms(0, 0.7), 0);
+	assert_int_equal(backoff_spread_ms(3000, 0), 1500);
+	assert_int_equal(backoff_spread_ms(3000, 0.5), 3000);
+	assert_true(backoff_spread_ms(3000, 0.999999) < 4500);
+	assert_int_equal(backoff_spread_ms(0, 0.7), 0);
 	/* Out of range: the middle, never a wild wait. */
-	assert_int_equal(step_ssh_wait_backoff_ms(3000, 1), 3000);
-	assert_int_equal(step_ssh_wait_backoff_ms(3000, -1), 3000);
+	assert_int_equal(backoff_spread_ms(3000, 1), 3000);
+	assert_int_equal(backoff_spread_ms(3000, -1), 3000);
 	for (i = 0; i < 10000; i++) {
-		ms = step_ssh_wait_backoff_ms(1000,
-		    random() / ((double)RAND_MAX + 1));
+		ms = backoff_spread_ms(1000, random() / ((double)RAND_MAX + 1));
 		assert_true(ms >= 500 && ms < 1500);
 	}
 }
