@@ -25,6 +25,7 @@
 #include "inventory/inventory.h"
 #include "inventory/nodeset.h"
 #include "ui/cmd.h"
+#include "ui/monitor.h"
 #include "ui/render.h"
 
 #define CMD_EXEC_DEFAULT_TIMEOUT_MS 60000
@@ -38,12 +39,20 @@ static const struct option cmd_exec_options[] = {
     {"fanout", required_argument, NULL, 'f'},
     {"timeout", required_argument, NULL, 't'},
     {"json", no_argument, NULL, 'j'},
+    {"curses", no_argument, NULL, 'c'},
     {"delay", required_argument, NULL, CMD_EXEC_DELAY},
     {"verbose", no_argument, NULL, 'v'},
     {"option", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* The monitor's 'q' then 'y': the same clean cancel as a first Ctrl-C. */
+static void
+cmd_exec_abort(void *arg)
+{
+	run_cancel(arg, NODE_OUT_CANCELLED, "aborted by user");
+}
 
 /* A whole-string integer in [min, max]; 0 or -1. */
 static int
@@ -85,6 +94,8 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct run_params params;
 	struct render_plain *plain = NULL;
 	struct render_json *json_out = NULL;
+	struct monitor_params mon_params;
+	struct monitor *mon = NULL;
 	struct nodeset *set = NULL;
 	struct bus *bus = NULL;
 	struct run *run = NULL;
@@ -92,7 +103,8 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	long long v, fanout = 0, delay = -1;
 	uint64_t timeout_ms = CMD_EXEC_DEFAULT_TIMEOUT_MS;
 	size_t nsteps = 0, i;
-	int ch, all = 0, json = 0, verbose = 0, r, dashes;
+	int ch, all = 0, json = 0, verbose = 0, curses = 0, r, dashes;
+	char title[256];
 
 	/*
 	 * The command starts after the first "--"; split there ourselves, as
@@ -104,7 +116,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(dashes, argv, "af:t:jvo:h", cmd_exec_options,
+	while ((ch = getopt_long(dashes, argv, "acf:t:jvo:h", cmd_exec_options,
 		    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -130,6 +142,9 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'c':
+			curses = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -139,7 +154,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'h':
 			return (cmd_help(ctx));
 		default:
-			return (cmd_bad_option(ctx, argv, "af:t:jvo:h"));
+			return (cmd_bad_option(ctx, argv, "acf:t:jvo:h"));
 		}
 	}
 	if (dashes == argc)
@@ -166,7 +181,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	bus = bus_new();
 	if (json)
 		json_out = render_json_new(bus, stdout);
-	else
+	else if (!curses)
 		plain = render_plain_new(bus, stdout,
 		    verbose ? RENDER_PLAIN_DEBUG | RENDER_PLAIN_STATES : 0);
 
@@ -188,6 +203,21 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	NODESET_FOREACH(i, set)
 		run_add(run, &ctx->inventory->nodes[i], plan, nsteps);
 
+	if (curses && !json) {
+		snprintf(title, sizeof title, "exec %s", argv[dashes + 1]);
+		memset(&mon_params, 0, sizeof mon_params);
+		mon_params.title = title;
+		mon_params.abort = cmd_exec_abort;
+		mon_params.abort_arg = run;
+		if ((mon = monitor_new(bus, &mon_params, &err)) == NULL) {
+			cmd_warn(ctx, "%s: plain output instead", err);
+			free(err);
+			plain = render_plain_new(bus, stdout,
+			    verbose ? RENDER_PLAIN_DEBUG | RENDER_PLAIN_STATES
+				    : 0);
+		}
+	}
+
 	run_start(run);
 	if (!run_finished(run))
 		loop_run();
@@ -195,6 +225,8 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (!run_finished(run))
 		run_abort(run);
 	r = run_exit_code(run);
+	monitor_finish(mon);
+	monitor_free(mon);
 
 	run_free(run);
 	loop_free();
@@ -207,7 +239,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_exec_entry = {
     .name = "exec",
-    .usage = "[-ajv] [-f FANOUT] [-t SECONDS] [--delay MS] "
+    .usage = "[-acjv] [-f FANOUT] [-t SECONDS] [--delay MS] "
 	     "[-o S.K=V]... NODES... -- COMMAND [ARGS...]",
     .summary = "run a local command once per node (%n %i %c substituted)",
     .help =
@@ -215,6 +247,7 @@ const struct cmd_entry cmd_exec_entry = {
 	"  -f, --fanout N      nodes at once (default nodes.fanout)\n"
 	"  -t, --timeout S     whole run, in seconds (default 60)\n"
 	"      --delay MS      wait MS milliseconds before the command\n"
+	"  -c, --curses        full-screen monitor (q aborts, ? for keys)\n"
 	"  -j, --json          one JSON object per event and line\n"
 	"  -v, --verbose       also show every state change and debug messages\n"
 	"  -o, --option S.K=V  override a configuration key\n"

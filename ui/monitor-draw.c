@@ -512,7 +512,7 @@ mon_draw_detail(struct monitor *m)
 	mon_rate(r, sizeof r, n->rate);
 	snprintf(buf, sizeof buf, " %s  %s  step %s  %d%%  %s  %s", n->name,
 	    mon_label(n), n->step != NULL ? n->step : "-",
-	    n->percent < 0 ? 0 : n->percent, r, t);
+	    n->percent < 0 ? 0 : n->percent, n->rate >= 0 ? r : "-", t);
 	mon_line(0,
 	    mon_pair(MON_PAIR_TITLE) | A_BOLD | (mon_colour ? 0 : A_REVERSE),
 	    buf);
