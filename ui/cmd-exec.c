@@ -167,6 +167,9 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		log_set_stderr_ok(0);
 
 	bus = bus_new();
+	oo.title = "exec";
+	oo.abort = output_abort_run;
+	oo.abort_arg = &run;
 	if ((out = output_open(bus, &oo, stdout, &err)) == NULL) {
 		cmd_usage_error(ctx, "%s", err);
 		free(err);
@@ -201,6 +204,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (!run_finished(run))
 		run_abort(run);
 	r = run_exit_code(run);
+	output_finish(out);
 
 	run_free(run);
 	output_close(out);

@@ -188,7 +188,7 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct nodeset *set = NULL;
 	struct bus *bus = NULL;
 	const char *image_arg = NULL, *local_ip;
-	char *image = NULL, *err = NULL;
+	char *image = NULL, *err = NULL, *title = NULL;
 	long long timeout_s = 0, bandwidth = 0;
 	uint64_t image_size = 0;
 	size_t i, nsteps;
@@ -317,6 +317,10 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 
 	bus = bus_new();
+	xasprintf(&title, "load %s @ %lld Mibps", image, bandwidth);
+	oo.title = title;
+	oo.abort = output_abort_run;
+	oo.abort_arg = &cl.run;
 	if ((out = output_open(bus, &oo, stdout, &err)) == NULL) {
 		/* output_check said yes: only a changed terminal gets here. */
 		cmd_error(ctx, "%s", err);
@@ -365,6 +369,7 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (!run_finished(cl.run))
 		run_abort(cl.run);
 	r = run_exit_code(cl.run);
+	output_finish(out);
 
 out_server:
 	/* Stopped and awaited (bounded by frisbeed itself). */
@@ -383,6 +388,7 @@ out_loop:
 out:
 	step_ssh_wait_conf_free(ssh);
 	free(cl.server_why);
+	free(title);
 	free(image);
 	nodeset_free(set);
 	return (cmd_flush_stdout(ctx, r));

@@ -56,6 +56,7 @@ static const struct option cmd_power_options[] = {
     {"json", no_argument, NULL, 'j'},
     {"via", required_argument, NULL, CMD_POWER_VIA},
     {"timeout", required_argument, NULL, 't'},
+    {"curses", no_argument, NULL, 'c'},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"option", required_argument, NULL, 'o'},
@@ -203,7 +204,7 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 	memset(&oo, 0, sizeof oo);
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "ajt:qvo:h", cmd_power_options,
+	while ((ch = getopt_long(argc, argv, "acjt:qvo:h", cmd_power_options,
 		    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -232,6 +233,7 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 				return (cmd_usage_error(ctx,
 				    "bad timeout '%s' (seconds, > 0)", optarg));
 			break;
+		case 'c':
 		case 'q':
 		case 'v':
 			output_getopt(&oo, ch);
@@ -242,7 +244,7 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 		case 'h':
 			return (cmd_help(ctx));
 		default:
-			return (cmd_bad_option(ctx, argv, "ajt:qvo:h"));
+			return (cmd_bad_option(ctx, argv, "acjt:qvo:h"));
 		}
 	}
 	if (nformats > 1)
@@ -285,7 +287,12 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 	 * the run's messages on stderr, with a status line if a terminal.
 	 */
 	bus = bus_new();
-	if (oo.verbose && !oo.quiet)
+	oo.title = plan_power_action_name(action);
+	oo.abort = output_abort_run;
+	oo.abort_arg = &run;
+	if (oo.curses)
+		sinks = output_open(bus, &oo, stdout, NULL);
+	else if (oo.verbose && !oo.quiet)
 		sinks = output_open(bus, &oo, stderr, NULL);
 
 	memset(&sconf, 0, sizeof sconf);
@@ -318,6 +325,9 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 		run_abort(run);
 	interrupted = loop_interrupts() > 0;
 
+	output_finish(sinks);
+	output_close(sinks);
+	sinks = NULL;
 	count = run_count(run);
 	rows = xcalloc(count + 1, sizeof *rows);
 	for (i = 0; i < count; i++) {
@@ -368,6 +378,7 @@ out:
 	"      --lines         one 'node: result' line per node\n"             \
 	"      --rhubarbe      rhubarbe's 'rebootNN:body' lines\n"             \
 	"  -j, --json          one JSON document\n"                            \
+	"  -c, --curses        watch the run in the monitor, then the table\n" \
 	"  -q, --quiet         only the result table (the default)\n"          \
 	"  -v, --verbose       every step on stderr\n"                         \
 	"  -o, --option S.K=V  override a key ([power] ...)\n" what
@@ -409,7 +420,7 @@ cmd_power_info(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 #define CMD_POWER_USAGE                                                        \
-	"[-ajqv] [--lines|--rhubarbe] [--via cmc|ipmi|pdu] [-t SECONDS] "      \
+	"[-acjqv] [--lines|--rhubarbe] [--via cmc|ipmi|pdu] [-t SECONDS] "     \
 	"[-o S.K=V]... NODES..."
 
 #define CMD_POWER_ACTION_HELP                                                  \

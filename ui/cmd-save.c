@@ -359,6 +359,7 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		run_abort(run);
 	interrupted = loop_interrupts() > 0;
 	r = run_exit_code(run);
+	output_finish(out);
 	n = run_node(run, 0);
 	/* A stop after the commit keeps the image: it is whole. */
 	if (collect.committed) {

@@ -161,6 +161,9 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		log_set_stderr_ok(0);
 
 	bus = bus_new();
+	oo.title = "wait (ssh)";
+	oo.abort = output_abort_run;
+	oo.abort_arg = &run;
 	if (!silent && (out = output_open(bus, &oo, stdout, &err)) == NULL) {
 		/* output_check said yes: only a changed terminal gets here. */
 		cmd_error(ctx, "%s", err);
@@ -190,6 +193,7 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (!run_finished(run))
 		run_abort(run);
 	r = run_exit_code(run);
+	output_finish(out);
 
 	/* rhubarbe's lines, in node order, once everything is known. */
 	if (!silent && !oo.json && !oo.curses) {

@@ -4,19 +4,32 @@
  * curses monitor). Renderers stay ignorant of options and terminals: this
  * file asks isatty and NO_COLOR and tells them.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/xmalloc.h"
 #include "engine/loop.h"
+#include "engine/run.h"
+#include "ui/monitor.h"
 #include "ui/output.h"
 #include "ui/render.h"
 
 struct output {
 	struct render_plain *plain;
 	struct render_json *json;
-	void *curses; /* the monitor, once there is one */
+	struct monitor *monitor;
 };
+
+void
+output_abort_run(void *arg)
+{
+	struct run *run = *(struct run **)arg;
+
+	if (run != NULL)
+		run_cancel(run, NODE_OUT_CANCELLED, "aborted from the monitor");
+}
 
 int
 output_getopt(struct output_opts *oo, int ch)
@@ -49,18 +62,26 @@ output_no_color(void)
 }
 
 /*
- * The curses monitor (ui/monitor*.c) plugs in here: set this to 1, open
- * the monitor on the bus below and keep it in o->curses, close it in
- * output_close.
+ * The monitor takes the terminal; where there is none (a pipe, TERM
+ * unset or dumb) the run is shown the plain way, with a warning.
  */
-static const int output_curses_available = 0;
-
-static int
+static void
 output_open_curses(struct output *o, struct bus *bus,
-    const struct output_opts *oo, FILE *f, char **errp)
+    const struct output_opts *oo)
 {
-	xasprintf(errp, "-c: the curses monitor is not available");
-	return (-1);
+	struct monitor_params mp;
+	char *err = NULL;
+
+	memset(&mp, 0, sizeof mp);
+	mp.title = oo->title;
+	mp.abort = oo->abort;
+	mp.abort_arg = oo->abort_arg;
+	if (output_no_color())
+		mp.flags |= MONITOR_NO_COLOR;
+	if ((o->monitor = monitor_new(bus, &mp, &err)) == NULL) {
+		fprintf(stderr, "-c: %s; plain output instead\n", err);
+		free(err);
+	}
 }
 
 int
@@ -68,10 +89,6 @@ output_check(const struct output_opts *oo, char **errp)
 {
 	if (oo->curses && oo->json) {
 		xasprintf(errp, "-c and -j exclude each other");
-		return (-1);
-	}
-	if (oo->curses && output_curses_available == 0) {
-		xasprintf(errp, "-c: the curses monitor is not available");
 		return (-1);
 	}
 	return (0);
@@ -91,11 +108,9 @@ output_open(struct bus *bus, const struct output_opts *oo, FILE *f, char **errp)
 		return (o);
 	}
 	if (oo->curses) {
-		if (output_open_curses(o, bus, oo, f, errp) != 0) {
-			free(o);
-			return (NULL);
-		}
-		return (o);
+		output_open_curses(o, bus, oo);
+		if (o->monitor != NULL)
+			return (o);
 	}
 	tty = oo->tty != 0 ? oo->tty > 0 : isatty(fileno(f));
 	if (oo->verbose)
@@ -113,10 +128,18 @@ output_open(struct bus *bus, const struct output_opts *oo, FILE *f, char **errp)
 }
 
 void
+output_finish(struct output *o)
+{
+	if (o != NULL && o->monitor != NULL)
+		monitor_finish(o->monitor);
+}
+
+void
 output_close(struct output *o)
 {
 	if (o == NULL)
 		return;
+	monitor_free(o->monitor);
 	render_plain_free(o->plain);
 	render_json_free(o->json);
 	free(o);

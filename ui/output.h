@@ -32,6 +32,9 @@ struct output_opts {
 	int curses;        /* -c */
 	int tty;           /* 0: ask isatty; 1: a terminal; -1: not one */
 	const char *title; /* the monitor's, or NULL */
+	/* The monitor's abort ('q', 'y'): normally run_cancel. */
+	void (*abort)(void *);
+	void *abort_arg;
 };
 
 #define OUTPUT_SHORTOPTS "cjqv"
@@ -49,6 +52,12 @@ struct output_opts {
 
 struct output;
 
+/*
+ * An abort for the monitor: arg points to the command's struct run *
+ * (NULL until the run exists); the run is cancelled as by a SIGINT.
+ */
+void output_abort_run(void *arg);
+
 /* Take ch if it is an output option: 1, else 0. */
 int output_getopt(struct output_opts *, int ch);
 
@@ -64,6 +73,11 @@ int output_check(const struct output_opts *, char **errp);
  */
 struct output *output_open(struct bus *, const struct output_opts *, FILE *,
     char **errp);
+/*
+ * The run has ended: the monitor shows its summary (and, with a user at
+ * the terminal, waits for a key). Before output_close.
+ */
+void output_finish(struct output *);
 /* Unsubscribe and free the sinks; before loop_free. NULL is ignored. */
 void output_close(struct output *);
 
