@@ -7,7 +7,8 @@
  * events up to 100 with bytes from the image size, the joined and wrote
  * messages, raw lines at debug level, and every outcome: ok, short write
  * with status 1, closed before the status line, refused, deadline passed,
- * and the frisbee server lost. Every loop run is bounded by a guard timer.
+ * the frisbee server lost, and a server that never served. Every loop run
+ * is bounded by a guard timer.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +36,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "engine/bus.h"
+#include "engine/frisbeed.h"
 #include "engine/loop.h"
 #include "engine/node.h"
 #include "engine/run.h"
@@ -445,6 +447,48 @@ test_server_lost(void **state)
 }
 
 static void
+server_cb(struct frisbeed *f, enum frisbeed_event ev, const char *why,
+    void *arg)
+{
+	*(int *)arg = (int)ev + 1;
+	loop_exit();
+}
+
+/* A server that could not start: the step fails at once, says why. */
+static void
+test_server_not_serving(void **state)
+{
+	struct frisbeed_params p;
+	struct frisbeed *f;
+	struct run *run;
+	char *err;
+	int got = 0;
+
+	memset(&p, 0, sizeof p);
+	p.server = "false";
+	p.local_ip = "127.0.0.1";
+	p.bandwidth = 1;
+	p.image = "/nonexistent.ndz";
+	p.pattern_multicast = "234.5.6.*";
+	p.port_base = 30000 + (int)(getpid() % 1000) * 20;
+	p.pattern_size = 20;
+	f = frisbeed_start(&p, server_cb, NULL, &got, &err);
+	assert_non_null(f);
+	while (got == 0 && !F->guard_fired)
+		loop_run();
+	assert_int_equal(got, FRISBEED_FAILED + 1);
+	F->conf.server = f;
+	F->output = out_ok;
+	run = run_frisbee(1, 0);
+	assert_int_equal(run_node(run, 0)->outcome, NODE_OUT_FRISBEE_FAILED);
+	assert_string_equal(run_node(run, 0)->why,
+	    "frisbee server not serving");
+	assert_int_equal(F->nconns, 0);
+	run_free(run);
+	frisbeed_free(f);
+}
+
+static void
 test_commands(void **state)
 {
 	char *s;
@@ -470,6 +514,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_server_lost, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_server_not_serving, setup,
+		teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
