@@ -317,7 +317,9 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 
 	bus = bus_new();
-	xasprintf(&title, "load %s @ %lld Mibps", image, bandwidth);
+	xasprintf(&title, "load %s @ %lld Mibps",
+	    strrchr(image, '/') != NULL ? strrchr(image, '/') + 1 : image,
+	    bandwidth);
 	oo.title = title;
 	oo.abort = output_abort_run;
 	oo.abort_arg = &cl.run;
