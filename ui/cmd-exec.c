@@ -6,10 +6,8 @@
  * the smallest complete use of the engine, and a handy tool ("rexec -a --
  * ping -c1 %i").
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,38 +43,6 @@ static const struct option cmd_exec_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
-
-/* A whole-string integer in [min, max]; 0 or -1. */
-static int
-cmd_exec_integer(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
-		return (-1);
-	*out = v;
-	return (0);
-}
-
-/* Seconds, possibly decimal, to milliseconds; at least 1 ms, at most 1 week. */
-static int
-cmd_exec_seconds(const char *s, uint64_t *ms)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) ||
-	    v * 1000 < 1 || v > 7 * 86400)
-		return (-1);
-	*ms = (uint64_t)(v * 1000 + 0.5);
-	return (0);
-}
-
 static int
 cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -115,18 +81,19 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			all = 1;
 			break;
 		case 'f':
-			if (cmd_exec_integer(optarg, 1, 1000000, &v) != 0)
+			if (cmd_parse_int(optarg, 1, 1000000, &v) != 0)
 				return (cmd_usage_error(ctx,
 				    "bad fanout '%s' (1 to 1000000)", optarg));
 			fanout = v;
 			break;
 		case 't':
-			if (cmd_exec_seconds(optarg, &timeout_ms) != 0)
+			if (cmd_parse_seconds(optarg, 0.001, 7 * 86400,
+				&timeout_ms) != 0)
 				return (cmd_usage_error(ctx,
 				    "bad timeout '%s' (seconds, > 0)", optarg));
 			break;
 		case CMD_EXEC_DELAY:
-			if (cmd_exec_integer(optarg, 0, 86400000, &v) != 0)
+			if (cmd_parse_int(optarg, 0, 86400000, &v) != 0)
 				return (cmd_usage_error(ctx,
 				    "bad delay '%s' (milliseconds)", optarg));
 			delay = v;
@@ -140,11 +107,8 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			return (cmd_bad_option(ctx, argv, CMD_EXEC_SHORTOPTS));
 		}
 	}
-	if (output_check(&oo, &err) != 0) {
-		r = cmd_usage_error(ctx, "%s", err);
-		free(err);
+	if ((r = cmd_check_output(ctx, &oo)) != 0)
 		return (r);
-	}
 	if (dashes == argc)
 		return (cmd_usage_error(ctx, "no '--' before the command"));
 	if (dashes + 1 == argc)
@@ -197,13 +161,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	NODESET_FOREACH(i, set)
 		run_add(run, &ctx->inventory->nodes[i], plan, nsteps);
 
-	run_start(run);
-	if (!run_finished(run))
-		loop_run();
-	/* Broken by a second signal: end what is left without waiting. */
-	if (!run_finished(run))
-		run_abort(run);
-	r = run_exit_code(run);
+	r = cmd_run_to_end(run);
 	output_finish(out);
 
 	run_free(run);

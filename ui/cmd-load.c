@@ -106,22 +106,6 @@ cmd_load_server_cb(struct frisbeed *fd, enum frisbeed_event what,
 		break;
 	}
 }
-
-/* Seconds from an integer option: 1 to a week. */
-static int
-cmd_load_seconds(const char *s, long long *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < 1 || v > 7 * 86400)
-		return (-1);
-	*out = v;
-	return (0);
-}
-
 /* Every selected node can be imaged. 0 or EXIT_USAGE. */
 static int
 cmd_load_check_nodes(struct cmd_ctx *ctx, const struct nodeset *set)
@@ -209,14 +193,14 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			image_arg = optarg;
 			break;
 		case 't':
-			if (cmd_load_seconds(optarg, &timeout_s) != 0)
+			if (cmd_parse_int(optarg, 1, 7 * 86400, &timeout_s) !=
+			    0)
 				return (cmd_usage_error(ctx,
 				    "bad timeout '%s' (whole seconds, > 0)",
 				    optarg));
 			break;
 		case 'b':
-			if (cmd_load_seconds(optarg, &bandwidth) != 0 ||
-			    bandwidth > 100000)
+			if (cmd_parse_int(optarg, 1, 100000, &bandwidth) != 0)
 				return (cmd_usage_error(ctx,
 				    "bad bandwidth '%s' (Mibps, 1 to 100000)",
 				    optarg));
@@ -239,11 +223,8 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			return (cmd_bad_option(ctx, argv, CMD_LOAD_SHORTOPTS));
 		}
 	}
-	if (output_check(&oo, &err) != 0) {
-		r = cmd_usage_error(ctx, "%s", err);
-		free(err);
+	if ((r = cmd_check_output(ctx, &oo)) != 0)
 		return (r);
-	}
 	if ((r = cmd_select(ctx, all, argc - optind, argv + optind, 0, &set)) !=
 	    0)
 		return (r);
@@ -364,13 +345,7 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    "image %s at %lld Mibps, frisbeed %s:%d", image, bandwidth,
 	    frisbeed_group(cl.server), frisbeed_port(cl.server));
 
-	run_start(cl.run);
-	if (!run_finished(cl.run))
-		loop_run();
-	/* Broken by a second signal: end what is left without waiting. */
-	if (!run_finished(cl.run))
-		run_abort(cl.run);
-	r = run_exit_code(cl.run);
+	r = cmd_run_to_end(cl.run);
 	output_finish(out);
 
 out_server:

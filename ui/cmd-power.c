@@ -14,10 +14,8 @@
  * on, off, reset and cycle (exit 1, nothing touched) and only warns for
  * status and info.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,23 +61,6 @@ static const struct option cmd_power_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
-
-/* Seconds, possibly decimal, to milliseconds; > 0, at most a day. */
-static int
-cmd_power_seconds(const char *s, uint64_t *ms)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) ||
-	    v * 1000 < 1 || v > 86400)
-		return (-1);
-	*ms = (uint64_t)(v * 1000 + 0.5);
-	return (0);
-}
-
 static int
 cmd_power_via(const char *s, enum inv_power_kind *kind)
 {
@@ -229,7 +210,8 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 				    optarg));
 			break;
 		case 't':
-			if (cmd_power_seconds(optarg, &timeout_ms) != 0)
+			if (cmd_parse_seconds(optarg, 0.001, 86400,
+				&timeout_ms) != 0)
 				return (cmd_usage_error(ctx,
 				    "bad timeout '%s' (seconds, > 0)", optarg));
 			break;
@@ -317,12 +299,7 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 	start_wall_ms =
 	    (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
 	t0 = loop_now_ms();
-	run_start(run);
-	if (!run_finished(run))
-		loop_run();
-	/* Broken by a second signal: end what is left without waiting. */
-	if (!run_finished(run))
-		run_abort(run);
+	r = cmd_run_to_end(run);
 	interrupted = loop_interrupts() > 0;
 
 	output_finish(sinks);
@@ -352,7 +329,6 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 	if (POWER_ACTION_CHANGES(action))
 		cmd_power_audit(ctx, action, run, pp, set, start_wall_ms,
 		    loop_now_ms() - t0, interrupted);
-	r = run_exit_code(run);
 
 out_loop:
 	if (run != NULL)

@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,23 +66,6 @@ static const struct option cmd_save_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
-
-/* Seconds, possibly decimal, to milliseconds; > 0, at most a week. */
-static int
-cmd_save_seconds(const char *s, uint64_t *ms)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) ||
-	    v * 1000 < 1 || v > 7 * 86400)
-		return (-1);
-	*ms = (uint64_t)(v * 1000 + 0.5);
-	return (0);
-}
-
 /* Who saves: the real uid's name (getlogin needs a terminal). */
 static char *
 cmd_save_login(void)
@@ -185,7 +167,8 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			radical = optarg;
 			break;
 		case 't':
-			if (cmd_save_seconds(optarg, &timeout_ms) != 0)
+			if (cmd_parse_seconds(optarg, 0.001, 7 * 86400,
+				&timeout_ms) != 0)
 				return (cmd_usage_error(ctx,
 				    "bad timeout '%s' (seconds, > 0)", optarg));
 			break;
@@ -204,11 +187,8 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			return (cmd_bad_option(ctx, argv, CMD_SAVE_SHORTOPTS));
 		}
 	}
-	if (output_check(&oo, &err) != 0) {
-		r = cmd_usage_error(ctx, "%s", err);
-		free(err);
+	if ((r = cmd_check_output(ctx, &oo)) != 0)
 		return (r);
-	}
 	if (radical == NULL)
 		return (cmd_usage_error(ctx, "no image name: -o RADICAL"));
 	if (images_name_valid(radical, &err) != 0) {
@@ -349,16 +329,10 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	start_wall_ms =
 	    (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
 	t0 = loop_now_ms();
-	run_start(run);
 	run_info(run, LOG_LEVEL_INFO, "saving %s into %s (collector port %d)",
 	    inv->name, path, izc.port);
-	if (!run_finished(run))
-		loop_run();
-	/* Broken by a second signal: end what is left without waiting. */
-	if (!run_finished(run))
-		run_abort(run);
+	r = cmd_run_to_end(run);
 	interrupted = loop_interrupts() > 0;
-	r = run_exit_code(run);
 	output_finish(out);
 	n = run_node(run, 0);
 	/* A stop after the commit keeps the image: it is whole. */

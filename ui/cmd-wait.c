@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,23 +44,6 @@ static const struct option cmd_wait_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
-
-/* Seconds, possibly decimal, in [min, 1 day], to milliseconds. */
-static int
-cmd_wait_seconds(const char *s, double min, uint64_t *ms)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) ||
-	    v < min || v > 86400)
-		return (-1);
-	*ms = (uint64_t)(v * 1000 + 0.5);
-	return (0);
-}
-
 static int
 cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -94,13 +76,15 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			all = 1;
 			break;
 		case 't':
-			if (cmd_wait_seconds(optarg, 0.001, &timeout_ms) != 0 ||
+			if (cmd_parse_seconds(optarg, 0.001, 86400,
+				&timeout_ms) != 0 ||
 			    timeout_ms == 0)
 				return (cmd_usage_error(ctx,
 				    "bad timeout '%s' (seconds, > 0)", optarg));
 			break;
 		case 'b':
-			if (cmd_wait_seconds(optarg, 0, &backoff_ms) != 0)
+			if (cmd_parse_seconds(optarg, 0, 86400, &backoff_ms) !=
+			    0)
 				return (cmd_usage_error(ctx,
 				    "bad backoff '%s' (seconds, >= 0)",
 				    optarg));
@@ -124,11 +108,8 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 	}
 
-	if (output_check(&oo, &err) != 0) {
-		r = cmd_usage_error(ctx, "%s", err);
-		free(err);
+	if ((r = cmd_check_output(ctx, &oo)) != 0)
 		return (r);
-	}
 	if ((r = cmd_select(ctx, all, argc - optind, argv + optind, 0, &set)) !=
 	    0)
 		return (r);
@@ -186,13 +167,7 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	NODESET_FOREACH(i, set)
 		run_add(run, &ctx->inventory->nodes[i], plan, 1);
 
-	run_start(run);
-	if (!run_finished(run))
-		loop_run();
-	/* Broken by a second signal: end what is left without waiting. */
-	if (!run_finished(run))
-		run_abort(run);
-	r = run_exit_code(run);
+	r = cmd_run_to_end(run);
 	output_finish(out);
 
 	/* rhubarbe's lines, in node order, once everything is known. */

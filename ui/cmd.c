@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +16,15 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "engine/loop.h"
 #include "engine/nextboot.h"
+#include "engine/run.h"
 #include "inventory/config.h"
 #include "inventory/groups.h"
 #include "inventory/inventory.h"
 #include "inventory/nodeset.h"
 #include "ui/cmd.h"
+#include "ui/output.h"
 
 extern const struct cmd_entry cmd_config_entry;
 extern const struct cmd_entry cmd_cycle_entry;
@@ -423,4 +427,58 @@ cmd_ctx_free(struct cmd_ctx *ctx)
 	cmd_state_path = NULL;
 	cmd_state_failed = 0;
 	log_close();
+}
+
+int
+cmd_parse_int(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
+		return (-1);
+	*out = v;
+	return (0);
+}
+
+int
+cmd_parse_seconds(const char *s, double min_s, double max_s, uint64_t *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) ||
+	    v < min_s || v > max_s)
+		return (-1);
+	*ms = (uint64_t)(v * 1000 + 0.5);
+	return (0);
+}
+
+int
+cmd_check_output(struct cmd_ctx *ctx, const struct output_opts *oo)
+{
+	char *err = NULL;
+	int r;
+
+	if (output_check(oo, &err) == 0)
+		return (0);
+	r = cmd_usage_error(ctx, "%s", err);
+	free(err);
+	return (r);
+}
+
+int
+cmd_run_to_end(struct run *run)
+{
+	run_start(run);
+	if (!run_finished(run))
+		loop_run();
+	/* Broken by a second signal: end what is left without waiting. */
+	if (!run_finished(run))
+		run_abort(run);
+	return (run_exit_code(run));
 }

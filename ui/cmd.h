@@ -10,6 +10,7 @@
 #define UI_CMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/compat.h"
 
@@ -21,6 +22,8 @@ struct config;
 struct inventory;
 struct groups;
 struct nodeset;
+struct output_opts;
+struct run;
 
 struct cmd_ctx {
 	const char *prog; /* "rnodes", "rhubarb config" */
@@ -54,6 +57,20 @@ int cmd_usage_error(struct cmd_ctx *, const char *, ...) printflike(2, 3);
  * ':'): one usage error naming it. shortopts is getopt's option string.
  */
 int cmd_bad_option(struct cmd_ctx *, char **argv, const char *shortopts);
+/*
+ * Option values: a whole integer in [min, max]; seconds, decimals
+ * allowed, in [min_s, max_s], to milliseconds. 0, or -1 (the caller
+ * says what was expected).
+ */
+int cmd_parse_int(const char *, long long min, long long max, long long *);
+int cmd_parse_seconds(const char *, double min_s, double max_s, uint64_t *ms);
+/* The -c/-j/-q/-v combination (ui/output.h) is possible: 0 or EXIT_USAGE. */
+int cmd_check_output(struct cmd_ctx *, const struct output_opts *);
+/*
+ * Start run, dispatch until it has ended (a second signal breaks the loop:
+ * what is left is abandoned), and return its exit code.
+ */
+int cmd_run_to_end(struct run *);
 /* Flush stdout: r, or EXIT_FAILED with a message if writing failed. */
 int cmd_flush_stdout(struct cmd_ctx *, int r);
 /* Full help on stdout; returns EXIT_OK. */
