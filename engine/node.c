@@ -140,6 +140,22 @@ node_set_state(struct node *n, enum node_state state, const char *fmt, ...)
 }
 
 void
+node_raw(struct node *n, const char *line, int truncated)
+{
+	struct bus_event ev;
+
+	log_info("%s: raw: %s%s", node_name(n), line,
+	    truncated ? " [truncated]" : "");
+	memset(&ev, 0, sizeof ev);
+	ev.type = BUS_NODE_MESSAGE;
+	ev.node = node_name(n);
+	ev.node_message.level = LOG_LEVEL_DEBUG;
+	ev.node_message.source = BUS_SOURCE_STDOUT;
+	ev.node_message.text = line;
+	bus_publish(n->bus, &ev);
+}
+
+void
 node_step(struct node *n, int finishing)
 {
 	struct bus_event ev;

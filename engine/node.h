@@ -130,6 +130,12 @@ void node_message(struct node *, enum log_level, const char *, ...)
  * logged and published as node-message.
  */
 void node_output(struct node *, int is_stderr, const char *line);
+/*
+ * A line of the node's own output (its imaging shell over telnet): always
+ * kept in the log, whatever its level, and published as a debug-level
+ * node-message from stdout (shown with -v and in the monitor's detail).
+ */
+void node_raw(struct node *, const char *line, int truncated);
 /* Publish node-step: n starts step n->step of its plan. */
 void node_step(struct node *, int finishing);
 /* Publish node-progress. percent -1, bytes 0 and rate < 0 mean unknown. */

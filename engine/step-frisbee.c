@@ -81,8 +81,7 @@ step_frisbee_output(const struct frisbee_event *ev, void *arg)
 
 	switch (ev->type) {
 	case FRISBEE_EV_LINE:
-		node_message(n, LOG_LEVEL_DEBUG, "%s%s", ev->line,
-		    ev->truncated ? " [truncated]" : "");
+		node_raw(n, ev->line, ev->truncated);
 		break;
 	case FRISBEE_EV_JOINED:
 		sf->joined_ms = loop_now_ms();

@@ -284,7 +284,7 @@ step_imagezip_output_cb(const struct frisbee_event *ev, void *arg)
 	struct step_imagezip *si = arg;
 
 	if (ev->type == FRISBEE_EV_LINE && ev->len > 0)
-		node_message(si->n, LOG_LEVEL_DEBUG, "telnet: %s", ev->line);
+		node_raw(si->n, ev->line, ev->truncated);
 }
 
 static void

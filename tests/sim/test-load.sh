@@ -104,6 +104,8 @@ is "every disk holds the image" "" "$bad"
 is "no link left" 0 "$(links)"
 is "no frisbeed left" 0 "$(frisbeeds)"
 is "no journal left" "" "$(ls "$D/state/nextboot" 2>/dev/null)"
+has "every node's raw frisbee output is in the log" "fit12: raw: Wrote" \
+    "$(grep -h "raw: Wrote" "$D/state/rhubarb.log")"
 # Boot, then the final reset: two boots at least.
 is "fit03 booted twice" 1 "$([ $(($(resets fit03) - b3)) -ge 2 ] && echo 1)"
 wait_until 300 sh -c "[ \"\$('$SIM_BIN/rhubarb-sim-ctl' -d '$D' state fit03)\" = installed ]"
