@@ -125,6 +125,13 @@ is "--wait rc" 0 "$rc"
 has "--wait waited for ssh" "step ssh-wait" "$out"
 has "--wait: fit02 is up" installed "$(ctl state fit02)"
 is "--wait: fit02 loaded" 1 "$(disk_is fit02 && echo 1)"
+# ssh refused after the load: that node's own outcome, at its deadline.
+ctl fault fit02 ssh-refused >/dev/null
+r rload -i sample --wait -o nodes.boot_timeout=10 1-2
+is "--wait, ssh refused: rc" 1 "$rc"
+has "--wait, ssh refused: fit02" "ssh-timeout" "$out"
+has "--wait, ssh refused: fit01 fine" "1 ok" "$out"
+ctl fault fit02 clear >/dev/null
 
 # --- who may load: the reservation gate ---------------------------------
 r rload -i sample -o accounts.privileged=nobody 1
