@@ -210,12 +210,12 @@ step_imagezip_commit(struct step_imagezip *si)
 	}
 	collect->committed = 1;
 	node_message(si->n, LOG_LEVEL_INFO,
-	    "saved %s: %llu bytes in %.1fs (%.0f bytes/s)",
+	    "saved %s: %llu bytes in %.1fs, %.1f MiB/s",
 	    collect->path != NULL ? collect->path : "the image",
 	    (unsigned long long)collect->result.bytes, collect->result.seconds,
-	    collect->result.seconds > 0
-		? (double)collect->result.bytes / collect->result.seconds
-		: 0.0);
+	    collect->result.seconds > 0 ? (double)collect->result.bytes /
+		    collect->result.seconds / 1048576
+					: 0.0);
 	si->finished = 1;
 	evtimer_del(si->grace);
 	collect->node = NULL;

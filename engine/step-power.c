@@ -995,9 +995,12 @@ step_power_start(struct node *n, const struct step_ctx *ctx)
 	uint64_t budget;
 	size_t i;
 
-	if (conf->only_if_powered && !res->started) {
-		node_message(n, LOG_LEVEL_DEBUG, "%s skipped: not powered yet",
-		    plan_power_action_name(conf->action));
+	if (conf->only_if_powered &&
+	    (!res->started || (res->ended && res->error != POWER_ERR_OK))) {
+		node_message(n, LOG_LEVEL_DEBUG, "%s skipped: %s",
+		    plan_power_action_name(conf->action),
+		    res->started ? "its controller failed already"
+				 : "not powered yet");
 		return (STEP_DONE);
 	}
 	free(res->info);

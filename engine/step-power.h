@@ -27,8 +27,9 @@ struct step_power_conf {
 	uint64_t timeout_ms;
 	/*
 	 * Do nothing unless an earlier power step of this run started on
-	 * the node: the reset that ends a load touches only nodes its first
-	 * reset touched.
+	 * the node and did not fail: the reset that ends a load touches only
+	 * nodes its first reset touched, and does not knock again on a
+	 * controller that already failed them.
 	 */
 	int only_if_powered;
 };
