@@ -52,6 +52,7 @@
 
 enum {
 	CMD_SAVE_OPTION = 256,
+	CMD_SAVE_CURSES,
 };
 
 static const struct option cmd_save_options[] = {
@@ -59,6 +60,7 @@ static const struct option cmd_save_options[] = {
     {"timeout", required_argument, NULL, 't'},
     {"comment", required_argument, NULL, 'c'},
     {"no-reset", no_argument, NULL, 'n'},
+    {"curses", no_argument, NULL, CMD_SAVE_CURSES},
     {"json", no_argument, NULL, 'j'},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
@@ -181,6 +183,9 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case CMD_SAVE_OPTION:
 			cmd_add_option(ctx, optarg);
 			break;
+		case CMD_SAVE_CURSES:
+			oo.curses = 1;
+			break;
 		case 'h':
 			return (cmd_help(ctx));
 		default:
@@ -297,6 +302,9 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	commands = step_imagezip_commands(&izc);
 
 	bus = bus_new();
+	oo.title = "save";
+	oo.abort = output_abort_run;
+	oo.abort_arg = &run;
 	if ((out = output_open(bus, &oo, stdout, &err)) == NULL) {
 		/* output_check passed: not expected. */
 		cmd_error(ctx, "%s", err);
@@ -376,6 +384,8 @@ const struct cmd_entry cmd_save_entry = {
 	"                        /etc/rhubarbe-image (no control characters)\n"
 	"  -n, --no-reset        the node already runs the imaging system:\n"
 	"                        no nextboot link, no reset\n"
+	"      --curses          the curses monitor (long form only: -c is\n"
+	"                        the comment, as in rhubarbe)\n"
 	"  -j, --json            one JSON object per event and line\n"
 	"                        (docs/events.md), nothing else\n"
 	"  -q, --quiet           only errors and the final summary\n"

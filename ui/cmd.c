@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -481,4 +482,19 @@ cmd_run_to_end(struct run *run)
 	if (!run_finished(run))
 		run_abort(run);
 	return (run_exit_code(run));
+}
+
+void
+cmd_log_resources(struct cmd_ctx *ctx, int exit_code)
+{
+	struct rusage ru;
+	double user, sys;
+
+	if (log_path() == NULL || getrusage(RUSAGE_SELF, &ru) != 0)
+		return;
+	user = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+	sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	log_info("%s: exit %d, cpu %.3f s (user %.3f, sys %.3f), max rss %ld "
+		 "KiB",
+	    ctx->prog, exit_code, user + sys, user, sys, ru.ru_maxrss);
 }

@@ -94,6 +94,11 @@ int cmd_select(struct cmd_ctx *, int all_nodes, int argc, char **argv,
     int allow_empty, struct nodeset **setp);
 /* The state directory (created if needed), or NULL if none is usable. */
 const char *cmd_state_dir(struct cmd_ctx *);
+/*
+ * Into the log file, if the command opened one: its exit code and what
+ * it cost, its own CPU time and peak memory (children not included).
+ */
+void cmd_log_resources(struct cmd_ctx *, int exit_code);
 void cmd_ctx_free(struct cmd_ctx *);
 
 #endif

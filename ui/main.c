@@ -84,6 +84,7 @@ main(int argc, char **argv)
 	ctx.prog = prog;
 	ctx.entry = entry;
 	r = entry->exec(&ctx, argc, argv);
+	cmd_log_resources(&ctx, r);
 	cmd_ctx_free(&ctx);
 	free(prog);
 	return (r);
