@@ -35,7 +35,8 @@
 struct nextboot_link {
 	char *node;
 	char *path;
-	int cleared;
+	int cleared;   /* not set now (never set, or cleared) */
+	int journaled; /* in the journal already (nextboot_reserve) */
 };
 
 struct nextboot {
@@ -247,14 +248,92 @@ nextboot_append(struct nextboot *nb, const char *line, char **errp)
 	return (0);
 }
 
+/* The run's entry for path, or NULL. */
+static struct nextboot_link *
+nextboot_find(struct nextboot *nb, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < nb->nlinks; i++) {
+		if (strcmp(nb->links[i].path, path) == 0)
+			return (&nb->links[i]);
+	}
+	return (NULL);
+}
+
+/* A new entry, not set yet; path is taken. */
+static struct nextboot_link *
+nextboot_add(struct nextboot *nb, const char *node, char *path)
+{
+	struct nextboot_link *l;
+
+	nb->links = xreallocarray(nb->links, nb->nlinks + 1, sizeof *nb->links);
+	l = &nb->links[nb->nlinks++];
+	l->node = xstrdup(node);
+	l->path = path;
+	l->cleared = 1;
+	l->journaled = 0;
+	return (l);
+}
+
+int
+nextboot_reserve(struct nextboot *nb, const char *const *nodes,
+    const char *const *macs, size_t n, char **errp)
+{
+	struct nextboot_link *l;
+	char *path, *err = NULL, *buf = NULL, *line;
+	size_t i, len = 0, size = 0, k;
+	size_t first = nb->nlinks;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if ((path = nextboot_link_path(nb->config_dir, macs[i],
+			 &err)) == NULL) {
+			xasprintf(errp, "%s: %s", nodes[i], err);
+			free(err);
+			free(buf);
+			return (-1);
+		}
+		if (!nextboot_clean_field(nodes[i])) {
+			xasprintf(errp, "nextboot: bad node name");
+			free(path);
+			free(buf);
+			return (-1);
+		}
+		if (nextboot_find(nb, path) != NULL) {
+			free(path);
+			continue;
+		}
+		xasprintf(&line, "%s\t%ld\t%s\t%s\t%s\n", nb->run_id,
+		    (long)getpid(), nodes[i], path, nb->target);
+		k = strlen(line);
+		if (len + k + 1 > size) {
+			size = (len + k + 1) * 2;
+			buf = xreallocarray(buf, size, 1);
+		}
+		memcpy(buf + len, line, k + 1);
+		len += k;
+		free(line);
+		nextboot_add(nb, nodes[i], path);
+	}
+	if (len == 0)
+		return (0);
+	r = nextboot_append(nb, buf, errp);
+	free(buf);
+	for (i = first; i < nb->nlinks; i++) {
+		l = &nb->links[i];
+		l->journaled = r == 0;
+	}
+	return (r);
+}
+
 int
 nextboot_set(struct nextboot *nb, const char *node, const char *mac,
     char **errp)
 {
+	struct nextboot_link *l;
 	struct stat sb;
 	char *path, *err = NULL, *line, *tmp;
-	size_t i;
-	int r;
 
 	if ((path = nextboot_link_path(nb->config_dir, mac, &err)) == NULL) {
 		xasprintf(errp, "%s: %s", node, err);
@@ -272,13 +351,18 @@ nextboot_set(struct nextboot *nb, const char *node, const char *mac,
 		free(path);
 		return (-1);
 	}
-	xasprintf(&line, "%s\t%ld\t%s\t%s\t%s\n", nb->run_id, (long)getpid(),
-	    node, path, nb->target);
-	r = nextboot_append(nb, line, errp);
-	free(line);
-	if (r != 0) {
-		free(path);
-		return (-1);
+	if ((l = nextboot_find(nb, path)) == NULL)
+		l = nextboot_add(nb, node, xstrdup(path));
+	if (!l->journaled) {
+		xasprintf(&line, "%s\t%ld\t%s\t%s\t%s\n", nb->run_id,
+		    (long)getpid(), node, path, nb->target);
+		if (nextboot_append(nb, line, errp) != 0) {
+			free(line);
+			free(path);
+			return (-1);
+		}
+		free(line);
+		l->journaled = 1;
 	}
 
 	/*
@@ -301,19 +385,8 @@ nextboot_set(struct nextboot *nb, const char *node, const char *mac,
 		return (-1);
 	}
 	free(tmp);
-
-	for (i = 0; i < nb->nlinks; i++) {
-		if (strcmp(nb->links[i].path, path) == 0) {
-			nb->links[i].cleared = 0;
-			free(path);
-			return (0);
-		}
-	}
-	nb->links = xreallocarray(nb->links, nb->nlinks + 1, sizeof *nb->links);
-	nb->links[nb->nlinks].node = xstrdup(node);
-	nb->links[nb->nlinks].path = path;
-	nb->links[nb->nlinks].cleared = 0;
-	nb->nlinks++;
+	free(path);
+	l->cleared = 0;
 	return (0);
 }
 

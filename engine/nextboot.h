@@ -47,6 +47,14 @@ const char *nextboot_journal(const struct nextboot *);
 int nextboot_set(struct nextboot *, const char *node, const char *mac,
     char **errp);
 /*
+ * Journal, in one write and one fsync, the links a run is about to set
+ * (nodes[i] with macs[i]): a run of many nodes then pays one fsync, not
+ * one per node, and nextboot_set only makes the links. 0, or -1 and a
+ * one-line error (nothing journaled).
+ */
+int nextboot_reserve(struct nextboot *, const char *const *nodes,
+    const char *const *macs, size_t n, char **errp);
+/*
  * Remove the node's link whatever it points to (a missing link is fine);
  * a regular file or anything else that is not a link is left alone and is
  * an error. 0, or -1 and a one-line error.

@@ -17,6 +17,7 @@
 #include "engine/nextboot.h"
 #include "inventory/config.h"
 #include "inventory/inventory.h"
+#include "inventory/nodeset.h"
 #include "ui/cmd-imaging.h"
 #include "ui/cmd-power-conf.h"
 #include "ui/cmd.h"
@@ -29,6 +30,8 @@ cmd_imaging_open(struct cmd_ctx *ctx, const struct nodeset *set, int reset,
 {
 	struct plan_power_conf pconf;
 	struct stat st;
+	const char **names, **macs;
+	size_t i, n = 0;
 	const char *dir;
 	char *err = NULL;
 	uint64_t maxb = 0;
@@ -65,6 +68,21 @@ cmd_imaging_open(struct cmd_ctx *ctx, const struct nodeset *set, int reset,
 		 config_str(ctx->config, CK_PXELINUX_CONFIG_DIR),
 		 config_str(ctx->config, CK_PXELINUX_FRISBEE_IMAGE), &err)) ==
 	    NULL) {
+		cmd_error(ctx, "%s", err);
+		free(err);
+		return (EXIT_FAILED);
+	}
+	/* Every link of the run journaled at once: one fsync, not one each. */
+	names = xcalloc(nodeset_count(set) + 1, sizeof *names);
+	macs = xcalloc(nodeset_count(set) + 1, sizeof *macs);
+	NODESET_FOREACH(i, set) {
+		names[n] = ctx->inventory->nodes[i].name;
+		macs[n++] = ctx->inventory->nodes[i].control.mac;
+	}
+	r = nextboot_reserve(im->nb, names, macs, n, &err);
+	free(names);
+	free(macs);
+	if (r != 0) {
 		cmd_error(ctx, "%s", err);
 		free(err);
 		return (EXIT_FAILED);

@@ -301,6 +301,78 @@ test_journal_first(void **state)
 	free(missing);
 }
 
+/* Count the lines of text holding needle. */
+static int
+count(const char *text, const char *needle)
+{
+	const char *p;
+	int n = 0;
+
+	for (p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return (n);
+}
+
+/*
+ * Reserved links: journaled at once, each once; set makes the link
+ * without journaling it again; close removes only the links set.
+ */
+static void
+test_reserve(void **state)
+{
+	static const char *const nodes[] = {"fit01", "fit02", "fit03"};
+	static const char *const macs[] = {"02:00:00:00:00:01",
+	    "02:00:00:00:00:02", MAC};
+	struct dirs *d = *state;
+	struct nextboot *nb;
+	char *err = NULL, *text, *other, *j;
+
+	nb = nextboot_open(d->state, "run9", d->pxe, "pxefrisbee", &err);
+	assert_non_null(nb);
+	assert_int_equal(nextboot_reserve(nb, nodes, macs, 3, &err), 0);
+	/* Again: nothing more. */
+	assert_int_equal(nextboot_reserve(nb, nodes, macs, 3, &err), 0);
+	text = slurp(nextboot_journal(nb));
+	assert_int_equal(count(text, "run9\t"), 4); /* header + 3 */
+	free(text);
+	assert_false(exists(d->link));
+
+	assert_int_equal(nextboot_set(nb, "fit03", MAC, &err), 0);
+	text = slurp(nextboot_journal(nb));
+	assert_int_equal(count(text, "\tfit03\t"), 1);
+	free(text);
+	assert_true(exists(d->link));
+	/* A node outside the reservation is journaled as it is set. */
+	assert_int_equal(nextboot_set(nb, "fit04", "02:00:00:00:00:04", &err),
+	    0);
+	text = slurp(nextboot_journal(nb));
+	assert_int_equal(count(text, "\tfit04\t"), 1);
+	free(text);
+
+	/* Someone else's link for a reserved node is not ours to remove. */
+	xasprintf(&other, "%s/01-02-00-00-00-00-01", d->pxe);
+	assert_int_equal(symlink("local", other), 0);
+	j = xstrdup(nextboot_journal(nb));
+	assert_int_equal(nextboot_close(nb, &err), 0);
+	assert_false(exists(d->link));
+	assert_true(exists(other));
+	assert_false(exists(j));
+	free(j);
+	free(other);
+
+	/* A bad MAC refuses the whole reservation. */
+	nb = nextboot_open(d->state, "run10", d->pxe, "pxefrisbee", &err);
+	assert_non_null(nb);
+	assert_int_equal(
+	    nextboot_reserve(nb, nodes,
+		(const char *const[]){"02:00:00:00:00:01", "zz", MAC}, 3, &err),
+	    -1);
+	assert_non_null(strstr(err, "fit02: "));
+	free(err);
+	err = NULL;
+	assert_int_equal(nextboot_close(nb, &err), 0);
+}
+
 /* Write a journal by hand, as a run with that pid would have. */
 static char *
 write_journal(struct dirs *d, const char *run, long pid,
@@ -482,6 +554,7 @@ main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_journal_first, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(test_reserve, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_recover_dead, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_recover_reused_pid, setup,
 		teardown),
