@@ -158,13 +158,26 @@ cmd_imaging_tail(struct cmd_ctx *ctx, struct cmd_imaging *im,
 	return (1);
 }
 
-const char *
-cmd_imaging_backend(struct cmd_ctx *ctx, const struct cmd_imaging *im,
-    size_t node_index)
+size_t
+cmd_imaging_backends(const struct cmd_imaging *im, const struct nodeset *set,
+    const char **names)
 {
+	int seen[INV_POWER_PDU + 1], k;
+	size_t i, n = 0;
+
 	if (!im->reset || im->kinds == NULL)
-		return (NULL);
-	return (inv_power_kind_name(im->kinds[node_index]));
+		return (0);
+	memset(seen, 0, sizeof seen);
+	NODESET_FOREACH(i, set) {
+		if (im->kinds[i] <= INV_POWER_PDU)
+			seen[im->kinds[i]] = 1;
+	}
+	for (k = INV_POWER_CMC; k <= INV_POWER_PDU; k++) {
+		if (seen[k])
+			names[n++] =
+			    inv_power_kind_name((enum inv_power_kind)k);
+	}
+	return (n);
 }
 
 void

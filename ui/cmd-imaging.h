@@ -50,9 +50,14 @@ size_t cmd_imaging_head(struct cmd_ctx *, struct cmd_imaging *,
 /* Append the steps after it (the final reset); returns how many. */
 size_t cmd_imaging_tail(struct cmd_ctx *, struct cmd_imaging *,
     struct step_inst *);
-/* The back end the node's resets go through, or NULL without reset. */
-const char *cmd_imaging_backend(struct cmd_ctx *, const struct cmd_imaging *,
-    size_t node_index);
+/*
+ * The back ends the resets of the selected nodes go through, in cmc,
+ * ipmi, pdu order, into names (room for CMD_IMAGING_MAX_BACKENDS); none
+ * without reset. For the audit line.
+ */
+#define CMD_IMAGING_MAX_BACKENDS 3
+size_t cmd_imaging_backends(const struct cmd_imaging *, const struct nodeset *,
+    const char **names);
 /* After the run: clear what links are left, close the journal, free. */
 void cmd_imaging_close(struct cmd_ctx *, struct cmd_imaging *);
 

@@ -23,7 +23,8 @@
  * every way out; a run killed outright is undone by the next command.
  *
  * Who may: ui/cmd-gate.h ([accounts] privileged, or the reservation
- * gate); a refusal touches nothing (exit 1).
+ * gate); a refusal touches nothing (exit 1). Every load goes to the audit
+ * log (ui/cmd-audit.h).
  *
  * Everything that can be refused is refused before anything is touched
  * (exit 2): the selection, the image, the bandwidth, nodes without a MAC
@@ -47,6 +48,7 @@
 #include "inventory/images.h"
 #include "inventory/inventory.h"
 #include "inventory/nodeset.h"
+#include "ui/cmd-audit.h"
 #include "ui/cmd-gate.h"
 #include "ui/cmd-imaging.h"
 #include "ui/cmd.h"
@@ -162,6 +164,8 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct cmd_load cl;
 	struct cmd_imaging im;
+	struct cmd_audit audit;
+	const char *backends[CMD_IMAGING_MAX_BACKENDS];
 	struct frisbeed_params fp;
 	struct step_inst plan[CMD_IMAGING_MAX_STEPS + 2];
 	struct step_ssh_wait_params sp;
@@ -345,8 +349,11 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    "image %s at %lld Mibps, frisbeed %s:%d", image, bandwidth,
 	    frisbeed_group(cl.server), frisbeed_port(cl.server));
 
+	cmd_audit_start(&audit);
 	r = cmd_run_to_end(cl.run);
 	output_finish(out);
+	cmd_audit_run(ctx, &audit, "load", cl.run, set, backends,
+	    cmd_imaging_backends(&im, set, backends));
 
 out_server:
 	/* Stopped and awaited (bounded by frisbeed itself). */

@@ -19,11 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "engine/audit.h"
 #include "engine/bus.h"
 #include "engine/loop.h"
 #include "engine/plan-power.h"
@@ -33,6 +31,7 @@
 #include "inventory/inventory.h"
 #include "inventory/nodeset.h"
 #include "ui/cmd-gate.h"
+#include "ui/cmd-audit.h"
 #include "ui/cmd-power-conf.h"
 #include "ui/cmd.h"
 #include "ui/render-power.h"
@@ -85,76 +84,32 @@ cmd_power_result_word(enum power_action action, int ok,
 	return (ok ? "ok" : "failed");
 }
 
-/* Write the audit line; a failure is a warning on stderr, never silent. */
+/* The audit line, with the back ends the nodes went through. */
 static void
-cmd_power_audit(struct cmd_ctx *ctx, enum power_action action,
-    const struct run *run, const struct plan_power *pp,
-    const struct nodeset *set, uint64_t start_wall_ms, uint64_t duration_ms,
-    int interrupted)
+cmd_power_audit(struct cmd_ctx *ctx, const struct cmd_audit *audit,
+    enum power_action action, const struct run *run,
+    const struct plan_power *pp, const struct nodeset *set)
 {
-	struct audit_record rec;
-	struct audit_result *results;
-	const char *backends[INV_POWER_PDU + 1], **names, *dir;
+	const char *backends[INV_POWER_PDU + 1];
 	const struct plan_power_result *res;
-	const struct node *n;
-	size_t i, j, k, nres = 0, count = run_count(run);
-	char *sel, *err = NULL, **folded;
+	size_t i, n = 0;
 	int seen[INV_POWER_PDU + 1];
+	int k;
 
-	names = xcalloc(count + 1, sizeof *names);
-	folded = xcalloc(NODE_OUT__COUNT, sizeof *folded);
-	results = xcalloc(NODE_OUT__COUNT, sizeof *results);
-	/* One entry per outcome that happened, in the outcome table order. */
-	for (k = 0; k < NODE_OUT__COUNT; k++) {
-		for (i = 0, j = 0; i < count; i++) {
-			n = run_node(run, i);
-			if ((size_t)n->outcome == k)
-				names[j++] = n->inv->name;
-		}
-		if (j == 0)
-			continue;
-		folded[k] = nodeset_fold_names(names, j);
-		results[nres].outcome = node_outcome_name((enum node_outcome)k);
-		results[nres].nodes = folded[k];
-		nres++;
-	}
-	/* The back ends the nodes went through, in cmc, ipmi, pdu order. */
 	memset(seen, 0, sizeof seen);
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < run_count(run); i++) {
 		res = plan_power_result(pp, run_node(run, i)->inv);
 		if (res->started && res->backend <= INV_POWER_PDU)
 			seen[res->backend] = 1;
 	}
-	memset(&rec, 0, sizeof rec);
+	/* In cmc, ipmi, pdu order. */
 	for (k = INV_POWER_CMC; k <= INV_POWER_PDU; k++) {
 		if (seen[k])
-			backends[rec.nbackends++] =
+			backends[n++] =
 			    inv_power_kind_name((enum inv_power_kind)k);
 	}
-	sel = nodeset_fold(set);
-	rec.action = plan_power_action_name(action);
-	rec.backends = backends;
-	rec.nodes = sel;
-	rec.results = results;
-	rec.nresults = nres;
-	rec.start_wall_ms = start_wall_ms;
-	rec.duration_ms = duration_ms;
-	rec.interrupted = interrupted;
-
-	if ((dir = cmd_state_dir(ctx)) == NULL)
-		cmd_warn(ctx,
-		    "audit log not written: no usable state "
-		    "directory");
-	else if (audit_write(dir, &rec, &err) != 0) {
-		cmd_warn(ctx, "audit log not written: %s", err);
-		free(err);
-	}
-	free(sel);
-	for (k = 0; k < NODE_OUT__COUNT; k++)
-		free(folded[k]);
-	free(folded);
-	free(results);
-	free(names);
+	cmd_audit_run(ctx, audit, plan_power_action_name(action), run, set,
+	    backends, n);
 }
 
 static int
@@ -176,11 +131,11 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 	struct plan_power_result *res;
 	enum render_power_format format = RENDER_POWER_FOLD;
 	enum inv_power_kind via = INV_POWER_NONE, *kinds = NULL;
-	struct timeval tv;
-	uint64_t timeout_ms = 0, maxb = 0, t0, start_wall_ms;
+	struct cmd_audit audit;
+	uint64_t timeout_ms = 0, maxb = 0;
 	size_t i, count;
 	char *err = NULL;
-	int ch, all = 0, r, nformats = 0, interrupted;
+	int ch, all = 0, r, nformats = 0;
 
 	memset(&oo, 0, sizeof oo);
 	optind = 1;
@@ -295,12 +250,8 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 	NODESET_FOREACH(i, set)
 		run_add(run, &ctx->inventory->nodes[i], plan, 1);
 
-	gettimeofday(&tv, NULL);
-	start_wall_ms =
-	    (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-	t0 = loop_now_ms();
+	cmd_audit_start(&audit);
 	r = cmd_run_to_end(run);
-	interrupted = loop_interrupts() > 0;
 
 	output_finish(sinks);
 	output_close(sinks);
@@ -325,10 +276,9 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 		rows[i].ops = res->ops;
 	}
 	render_power(stdout, format, plan_power_action_name(action), rows,
-	    count, (loop_now_ms() - t0) / 1e3);
+	    count, (loop_now_ms() - audit.start_mono_ms) / 1e3);
 	if (POWER_ACTION_CHANGES(action))
-		cmd_power_audit(ctx, action, run, pp, set, start_wall_ms,
-		    loop_now_ms() - t0, interrupted);
+		cmd_power_audit(ctx, &audit, action, run, pp, set);
 
 out_loop:
 	if (run != NULL)

@@ -16,7 +16,6 @@
  * the audit log.
  */
 #include <sys/stat.h>
-#include <sys/time.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,7 +29,6 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "drivers/collector.h"
-#include "engine/audit.h"
 #include "engine/bus.h"
 #include "engine/loop.h"
 #include "engine/run.h"
@@ -39,6 +37,7 @@
 #include "inventory/images.h"
 #include "inventory/inventory.h"
 #include "inventory/nodeset.h"
+#include "ui/cmd-audit.h"
 #include "ui/cmd-gate.h"
 #include "ui/cmd-imaging.h"
 #include "ui/cmd.h"
@@ -81,38 +80,6 @@ cmd_save_login(void)
 	return (s);
 }
 
-/* Write the audit line; a failure is a warning on stderr, never silent. */
-static void
-cmd_save_audit(struct cmd_ctx *ctx, const struct node *n, const char *backend,
-    uint64_t start_wall_ms, uint64_t duration_ms, int interrupted)
-{
-	struct audit_record rec;
-	struct audit_result result;
-	const char *backends[1], *dir;
-	char *err = NULL;
-
-	memset(&rec, 0, sizeof rec);
-	result.outcome = node_outcome_name(n->outcome);
-	result.nodes = n->inv->name;
-	if (backend != NULL)
-		backends[rec.nbackends++] = backend;
-	rec.action = "save";
-	rec.backends = backends;
-	rec.nodes = n->inv->name;
-	rec.results = &result;
-	rec.nresults = 1;
-	rec.start_wall_ms = start_wall_ms;
-	rec.duration_ms = duration_ms;
-	rec.interrupted = interrupted;
-	if ((dir = cmd_state_dir(ctx)) == NULL)
-		cmd_warn(ctx,
-		    "audit log not written: no usable state directory");
-	else if (audit_write(dir, &rec, &err) != 0) {
-		cmd_warn(ctx, "audit log not written: %s", err);
-		free(err);
-	}
-}
-
 /* The closing line: where the image is, its size and the rate. */
 static void
 cmd_save_report(const char *node, const char *path,
@@ -144,16 +111,16 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct bus *bus = NULL;
 	struct run *run = NULL;
 	const struct inv_node *inv = NULL;
-	const struct node *n;
-	const char *radical = NULL, *comment = NULL, *local_ip, *backend = NULL;
+	const char *radical = NULL, *comment = NULL, *local_ip;
+	const char *backends[CMD_IMAGING_MAX_BACKENDS];
 	char *err = NULL, *login = NULL, *stamp = NULL, *path = NULL;
 	char *partial = NULL, *commands = NULL, *sel;
 	struct stat sb;
-	struct timeval tv;
+	struct cmd_audit audit;
 	time_t now;
-	uint64_t timeout_ms = 0, t0, start_wall_ms;
+	uint64_t timeout_ms = 0;
 	size_t nsteps = 0;
-	int ch, reset = 1, r, base, interrupted;
+	int ch, reset = 1, r, base;
 
 	memset(&collect, 0, sizeof collect);
 	memset(&im, 0, sizeof im);
@@ -267,8 +234,6 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((r = cmd_imaging_open(ctx, set, reset, "save", &im)) != 0 ||
 	    (r = cmd_gate(ctx, "save", set, 1)) != 0)
 		goto out_loop;
-	backend = cmd_imaging_backend(ctx, &im,
-	    (size_t)(inv - ctx->inventory->nodes));
 
 	/* The collector first: a save that cannot receive touches nothing. */
 	base = config_port_base(ctx->config, CK_NETWORKING_PATTERN_PORT);
@@ -333,24 +298,19 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	run = run_new(bus, &params);
 	run_add(run, inv, plan, nsteps);
 
-	gettimeofday(&tv, NULL);
-	start_wall_ms =
-	    (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-	t0 = loop_now_ms();
+	cmd_audit_start(&audit);
 	run_info(run, LOG_LEVEL_INFO, "saving %s into %s (collector port %d)",
 	    inv->name, path, izc.port);
 	r = cmd_run_to_end(run);
-	interrupted = loop_interrupts() > 0;
 	output_finish(out);
-	n = run_node(run, 0);
 	/* A stop after the commit keeps the image: it is whole. */
 	if (collect.committed) {
 		if (!oo.json)
 			cmd_save_report(inv->name, path, &collect.result);
 	} else if (r == EXIT_OK)
 		r = EXIT_FAILED; /* never a silent success */
-	cmd_save_audit(ctx, n, backend, start_wall_ms, loop_now_ms() - t0,
-	    interrupted);
+	cmd_audit_run(ctx, &audit, "save", run, set, backends,
+	    cmd_imaging_backends(&im, set, backends));
 
 out_loop:
 	if (run != NULL)

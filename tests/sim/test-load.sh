@@ -104,6 +104,8 @@ is "every disk holds the image" "" "$bad"
 is "no link left" 0 "$(links)"
 is "no frisbeed left" 0 "$(frisbeeds)"
 is "no journal left" "" "$(ls "$D/state/nextboot" 2>/dev/null)"
+has "the load is audited" '"action":"load"' "$(tail -n 1 "$D/state/audit.jsonl")"
+has "audit: outcomes" '"ok":"fit[01-12]"' "$(tail -n 1 "$D/state/audit.jsonl")"
 has "every node's raw frisbee output is in the log" "fit12: raw: Wrote" \
     "$(grep -h "raw: Wrote" "$D/state/rhubarb.log")"
 # Boot, then the final reset: two boots at least.
