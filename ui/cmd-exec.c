@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "common/xmalloc.h"
 #include "engine/bus.h"
 #include "engine/loop.h"
@@ -120,15 +119,10 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (fanout == 0)
 		fanout = config_int(ctx->config, CK_NODES_FANOUT);
 
-	if (loop_init(&err) != 0) {
-		cmd_error(ctx, "%s", err);
-		free(err);
+	if ((r = cmd_loop_init(ctx)) != 0) {
 		nodeset_free(set);
-		return (EXIT_FAILED);
+		return (r);
 	}
-	/* The renderer shows everything; a log on stderr would repeat it. */
-	if (log_path() == NULL)
-		log_set_stderr_ok(0);
 
 	bus = bus_new();
 	oo.title = "exec";

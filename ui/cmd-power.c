@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "common/xmalloc.h"
 #include "engine/bus.h"
 #include "engine/loop.h"
@@ -194,15 +193,8 @@ cmd_power_exec(struct cmd_ctx *ctx, int argc, char **argv,
 	if ((r = cmd_power_plan_conf(ctx, &conf)) != 0)
 		goto out;
 
-	if (loop_init(&err) != 0) {
-		cmd_error(ctx, "%s", err);
-		free(err);
-		r = EXIT_FAILED;
+	if ((r = cmd_loop_init(ctx)) != 0)
 		goto out;
-	}
-	/* Output is the result table; the log has the rest. */
-	if (log_path() == NULL)
-		log_set_stderr_ok(0);
 	if ((pp = plan_power_new(&conf, &plan_power_drivers_real,
 		 ctx->inventory, NULL, &err)) == NULL) {
 		cmd_error(ctx, "%s", err);

@@ -222,15 +222,8 @@ cmd_save_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 
-	if (loop_init(&err) != 0) {
-		cmd_error(ctx, "%s", err);
-		free(err);
-		r = EXIT_FAILED;
+	if ((r = cmd_loop_init(ctx)) != 0)
 		goto out;
-	}
-	/* The renderer shows everything; a log on stderr would repeat it. */
-	if (log_path() == NULL)
-		log_set_stderr_ok(0);
 	if ((r = cmd_imaging_open(ctx, set, reset, "save", &im)) != 0 ||
 	    (r = cmd_gate(ctx, "save", set, 1)) != 0)
 		goto out_loop;

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "common/xmalloc.h"
 #include "engine/bus.h"
 #include "engine/loop.h"
@@ -130,16 +129,11 @@ cmd_wait_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 
-	if (loop_init(&err) != 0) {
-		cmd_error(ctx, "%s", err);
-		free(err);
+	if ((r = cmd_loop_init(ctx)) != 0) {
 		step_ssh_wait_conf_free(conf);
 		nodeset_free(set);
-		return (EXIT_FAILED);
+		return (r);
 	}
-	/* The renderer shows everything; a log on stderr would repeat it. */
-	if (log_path() == NULL)
-		log_set_stderr_ok(0);
 
 	bus = bus_new();
 	oo.title = "wait (ssh)";

@@ -473,6 +473,21 @@ cmd_check_output(struct cmd_ctx *ctx, const struct output_opts *oo)
 }
 
 int
+cmd_loop_init(struct cmd_ctx *ctx)
+{
+	char *err = NULL;
+
+	if (loop_init(&err) != 0) {
+		cmd_error(ctx, "%s", err);
+		free(err);
+		return (EXIT_FAILED);
+	}
+	if (log_path() == NULL)
+		log_set_stderr_ok(0);
+	return (0);
+}
+
+int
 cmd_run_to_end(struct run *run)
 {
 	run_start(run);

@@ -67,6 +67,12 @@ int cmd_parse_seconds(const char *, double min_s, double max_s, uint64_t *ms);
 /* The -c/-j/-q/-v combination (ui/output.h) is possible: 0 or EXIT_USAGE. */
 int cmd_check_output(struct cmd_ctx *, const struct output_opts *);
 /*
+ * The event loop of a run command; the log stops copying itself to
+ * stderr when it has no file (the command's output shows the run, and
+ * would be repeated). 0, or EXIT_FAILED after a one-line error.
+ */
+int cmd_loop_init(struct cmd_ctx *);
+/*
  * Start run, dispatch until it has ended (a second signal breaks the loop:
  * what is left is abandoned), and return its exit code.
  */
