@@ -217,7 +217,7 @@
 	    "reservation gate: a command run with the login and the nodes; "   \
 	    "exit 0 grants")                                                   \
 	X(ACCOUNTS_GATE_TIMEOUT, "accounts", "gate_timeout", CONFIG_DOUBLE,    \
-	    "10", 0.1, 3600, "seconds the gate may take")                      \
+	    "10", 0, 3600, "seconds, > 0, the gate may take")                  \
 	X(LOGGING_LEVEL, "logging", "level", CONFIG_CHOICE, "info", 0, 0,      \
 	    "error|warn|info|debug log file verbosity")
 

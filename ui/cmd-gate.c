@@ -104,8 +104,12 @@ cmd_gate(struct cmd_ctx *ctx, const char *action, const struct nodeset *set,
 	    (uint64_t)(config_double(ctx->config, CK_ACCOUNTS_GATE_TIMEOUT) *
 		    1000 +
 		0.5);
-	if (p.timeout_ms == 0)
-		p.timeout_ms = 1;
+	if (p.timeout_ms == 0) {
+		free(names);
+		return (cmd_usage_error(ctx,
+		    "[accounts] gate_timeout must be above 0 (%s)",
+		    config_origin(ctx->config, CK_ACCOUNTS_GATE_TIMEOUT)));
+	}
 	p.action = action;
 	p.nodes = names;
 	p.nnodes = n;
