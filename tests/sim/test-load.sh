@@ -4,10 +4,11 @@
 # and its stamp; usage errors (exit 2, nothing touched); each fault
 # (dead CMC, a node that never boots, frisbee failing half way) with its
 # own outcome at its own deadline while the others load, and the final
-# reset done whether frisbee worked or not; SIGINT in each phase leaves
-# no link, no frisbeed and the nodes reset; a SIGKILL's links are
-# recovered by the next command; two concurrent loads get different
-# multicast groups. Needs root. Ends with "N passed, M failed".
+# reset done whether frisbee worked or not; a save loaded back on
+# another node; SIGINT in each phase leaves no link, no frisbeed and the
+# nodes reset; a SIGKILL's links are recovered by the next command; two
+# concurrent loads get different multicast groups. Needs root. Ends with
+# "N passed, M failed".
 set -u
 PATH=$PATH:/usr/sbin:/sbin
 
@@ -145,6 +146,20 @@ chmod +x "$T/gate"
 r rload -i sample -o accounts.privileged=nobody -o "accounts.gate=$T/gate" 3
 is "gate grants: rc" 0 "$rc"
 has "gate called with the login and nodes" "root fit03" "$(cat "$T/gate.args")"
+
+# --- save then load: the round trip -------------------------------------
+echo "round trip $$" >"$S/nodes/fit02/root/root/marker"
+r rsave -o roundtrip fit02
+is "round trip: save rc" 0 "$rc"
+saved=$(ls "$T"/saving__fit02__*__roundtrip.ndz 2>/dev/null | head -n 1)
+is "round trip: saved under its final name" 1 "$([ -f "$saved" ] && echo 1)"
+rm -f "$S/nodes/fit05/root/root/marker"
+r rload -i "$saved" fit05
+is "round trip: load rc" 0 "$rc"
+is "round trip: fit05 holds fit02's disk" "round trip $$" \
+    "$(cat "$S/nodes/fit05/root/root/marker" 2>/dev/null)"
+has "round trip: fit05's stamp names the saved image" "image roundtrip" \
+    "$(cat "$S/nodes/fit05/root/etc/rhubarbe-image")"
 
 # --- faults: each node its outcome, the others load ---------------------
 wipe fit04 fit05 fit06 fit07
