@@ -118,7 +118,10 @@ const char *frisbeed_group(const struct frisbeed *);
 int frisbeed_port(const struct frisbeed *);
 /* READY and not since lost or stopped: clients may use it. */
 int frisbeed_serving(const struct frisbeed *);
-/* The server's pid, or -1 when none runs. */
+/*
+ * The server's pid, leader of its own process group (for the run's
+ * journal, engine/nextboot.h), or -1 when none runs.
+ */
 long frisbeed_pid(const struct frisbeed *);
 /* "frisbeed@234.5.6.1:10001 on default.ndz at 500 Mibps" (rhubarbe's). */
 const char *frisbeed_describe(const struct frisbeed *);

@@ -29,6 +29,7 @@
 #include "engine/nextboot.h"
 
 #define NEXTBOOT_HEADER      "#rhubarb-nextboot"
+#define NEXTBOOT_PROCESS     "#process"
 #define NEXTBOOT_MAX_JOURNAL (1024 * 1024)
 #define NEXTBOOT_MAX_RUN_ID  64
 
@@ -414,6 +415,23 @@ nextboot_remove(const char *node, const char *path, char **errp)
 }
 
 int
+nextboot_process(struct nextboot *nb, long pid, const char *what, char **errp)
+{
+	char *line;
+	int r;
+
+	if (!nextboot_clean_field(what)) {
+		xasprintf(errp, "nextboot: bad process name");
+		return (-1);
+	}
+	xasprintf(&line, "%s\t%ld\t%llu\t%s\n", NEXTBOOT_PROCESS, pid,
+	    nextboot_proc_start(pid), what);
+	r = nextboot_append(nb, line, errp);
+	free(line);
+	return (r);
+}
+
+int
 nextboot_clear(struct nextboot *nb, const char *node, const char *mac,
     char **errp)
 {
@@ -526,6 +544,7 @@ nextboot_recover_one(const char *dir, const char *name,
 	struct stat sb;
 	ssize_t n;
 	size_t nlines = 0;
+	long pid;
 	int fd;
 
 	memset(&rec, 0, sizeof rec);
@@ -563,6 +582,18 @@ nextboot_recover_one(const char *dir, const char *name,
 	while ((line = strsep(&next, "\n")) != NULL) {
 		if (*line == '\0')
 			continue; /* the end, or a line cut by the crash */
+		if (strncmp(line, NEXTBOOT_PROCESS "\t",
+			sizeof NEXTBOOT_PROCESS) == 0) {
+			/* Only the very process the run started (start time).
+			 */
+			if (nextboot_split(line, f, 4) == 4 &&
+			    (pid = strtol(f[1], NULL, 10)) > 1 &&
+			    (start = strtoull(f[2], NULL, 10)) != 0 &&
+			    nextboot_pid_alive(pid, start) &&
+			    kill((pid_t)-pid, SIGTERM) == 0)
+				rec.stopped++;
+			continue;
+		}
 		if (nextboot_split(line, f, 5) != 5)
 			continue;
 		nlines++;
@@ -587,8 +618,8 @@ nextboot_recover_one(const char *dir, const char *name,
 	}
 	if (err == NULL && unlink(path) != 0 && errno != ENOENT)
 		xasprintf(&err, "%s: %s", path, strerror(errno));
-	if (err == NULL && nlines == 0)
-		goto out; /* a run that made no link: nothing to say */
+	if (err == NULL && nlines == 0 && rec.stopped == 0)
+		goto out; /* a run that left nothing: nothing to say */
 
 report:
 	rec.error = err;

@@ -13,6 +13,10 @@
  * a SIGKILL or a crash the journal stays unlocked; nextboot_recover, which
  * every command runs, removes the links it lists that still point where
  * the dead run pointed them, then the journal.
+ *
+ * The journal also lists the processes the run started that must not
+ * outlive it (its frisbeed): recovery stops their process group
+ * (SIGTERM), if the process is still the one the run started.
  */
 #ifndef ENGINE_NEXTBOOT_H
 #define ENGINE_NEXTBOOT_H
@@ -69,12 +73,21 @@ int nextboot_clear(struct nextboot *, const char *node, const char *mac,
  */
 int nextboot_close(struct nextboot *, char **errp);
 
+/*
+ * Journal a process the run started, in a process group of its own
+ * (engine/child.h): recovery after a crash stops that group. 0, or -1
+ * and a one-line error.
+ */
+int nextboot_process(struct nextboot *, long pid, const char *what,
+    char **errp);
+
 /* What recovery did for one dead run. */
 struct nextboot_recovered {
 	char *run_id;
 	long pid;
 	size_t removed; /* links removed */
 	size_t kept;    /* repointed by someone else, or not links: kept */
+	size_t stopped; /* processes of the run still there: SIGTERM */
 	char *error;    /* first error (journal kept), or NULL */
 };
 

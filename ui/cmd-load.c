@@ -41,6 +41,7 @@
 #include "engine/bus.h"
 #include "engine/frisbeed.h"
 #include "engine/loop.h"
+#include "engine/nextboot.h"
 #include "engine/run.h"
 #include "engine/step-frisbee.h"
 #include "engine/step-ssh-wait.h"
@@ -290,6 +291,15 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			cmd_error(ctx, "%s", cl.server_why);
 		else
 			cmd_error(ctx, "interrupted before loading");
+		r = EXIT_FAILED;
+		goto out_server;
+	}
+	/* Killed outright, we leave a server: the next command stops it. */
+	if (im.nb != NULL &&
+	    nextboot_process(im.nb, frisbeed_pid(cl.server), "frisbeed",
+		&err) != 0) {
+		cmd_error(ctx, "%s", err);
+		free(err);
 		r = EXIT_FAILED;
 		goto out_server;
 	}

@@ -312,6 +312,11 @@ cmd_recover_nextboot(struct cmd_ctx *ctx)
 			    "(pid %ld)",
 			    list[i].removed, list[i].removed == 1 ? "" : "s",
 			    list[i].run_id, list[i].pid);
+		if (list[i].stopped > 0)
+			cmd_error(ctx,
+			    "stopped %zu process%s left by run %s (pid %ld)",
+			    list[i].stopped, list[i].stopped == 1 ? "" : "es",
+			    list[i].run_id, list[i].pid);
 		if (list[i].kept > 0)
 			cmd_warn(ctx,
 			    "run %s (pid %ld): %zu nextboot link%s changed "

@@ -212,7 +212,7 @@ interrupt "joined"
 is "interrupted frisbee: fit08 reset" 1 \
     "$([ "$(resets fit08)" -gt "$b8" ] && echo 1)"
 
-# --- SIGKILL: the next command recovers the links -----------------------
+# --- SIGKILL: the next command recovers the links and stops frisbeed ---
 : >"$T/bg.out"
 rload -i sample -v 10-11 >"$T/bg.out" 2>&1 &
 pid=$!
@@ -226,12 +226,13 @@ is "SIGKILL leaves its links" 1 "$([ "$(links)" -ge 1 ] && echo 1)"
 r rnodes fit01
 has "recovered by the next command" "recovered" "$err"
 is "links recovered" 0 "$(links)"
-# Its frisbeed is an orphan now: stopped here, by its PID.
-for c in /proc/[0-9]*/cmdline; do
-	tr '\0' ' ' 2>/dev/null <"$c" | grep -q "^$SIM_BIN/frisbeed " || continue
-	p=${c#/proc/}
-	kill "${p%/cmdline}" 2>/dev/null
+has "its frisbeed stopped by the next command" "stopped 1 process" "$err"
+k=0
+while [ "$(frisbeeds)" != 0 ] && [ $k -lt 50 ]; do
+	sleep 0.1
+	k=$((k + 1))
 done
+is "no frisbeed left after recovery" 0 "$(frisbeeds)"
 
 # --- two loads at once: two multicast groups ----------------------------
 rload -i sample 1-2 >"$T/a.out" 2>&1 &

@@ -434,6 +434,62 @@ test_recover_dead(void **state)
 	free(j);
 }
 
+/* A process in a group of its own that waits to be killed. */
+static pid_t
+group_leader(void)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		setpgid(0, 0);
+		for (;;)
+			pause();
+	}
+	assert_true(pid > 0);
+	setpgid(pid, pid); /* either of us may get there first */
+	return (pid);
+}
+
+/*
+ * The processes a dead run journaled are stopped (SIGTERM to their
+ * group), but only if they are still the processes it started.
+ */
+static void
+test_recover_process(void **state)
+{
+	struct dirs *d = *state;
+	struct nextboot_recovered *list;
+	char *err = NULL, *j;
+	pid_t live = group_leader(), other = group_leader();
+	long pid = dead_pid();
+	size_t n;
+	FILE *f;
+	int status;
+
+	j = write_journal(d, "dead3", pid, 12345, "pxefrisbee");
+	f = fopen(j, "a");
+	assert_non_null(f);
+	fprintf(f, "#process\t%ld\t%llu\tfrisbeed\n", (long)live,
+	    nextboot_proc_start(live));
+	/* Same pid, another start time: someone else's now. */
+	fprintf(f, "#process\t%ld\t%llu\tfrisbeed\n", (long)other,
+	    nextboot_proc_start(other) + 1);
+	assert_int_equal(fclose(f), 0);
+
+	assert_int_equal(nextboot_recover(d->state, &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].stopped, 1);
+	nextboot_recovered_free(list, n);
+	assert_int_equal(waitpid(live, &status, 0), live);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	/* The other one is still there. */
+	assert_int_equal(waitpid(other, &status, WNOHANG), 0);
+	kill(other, SIGKILL);
+	assert_int_equal(waitpid(other, &status, 0), other);
+	assert_false(exists(j));
+	free(j);
+}
+
 /* Our own pid but another start time: a reused pid, so dead. */
 static void
 test_recover_reused_pid(void **state)
@@ -556,6 +612,8 @@ main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_reserve, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_recover_dead, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_recover_process, setup,
+		teardown),
 	    cmocka_unit_test_setup_teardown(test_recover_reused_pid, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_recover_live, setup, teardown),
