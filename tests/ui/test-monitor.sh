@@ -154,5 +154,22 @@ grep -q '^end' "$T/status" && ko "did not wait for a key"
 keys q
 wait_status "end" && snap 12-80x24-end
 
+# A fatal signal: the terminal is given back (tmux leaves the alternate
+# screen curses took) and the signal still kills the process.
+start 80 24 "$T/12.jsonl" $NW
+wait_status "paused mid" && snap 12-80x24-mid
+[ "$(tm display -p -t t '#{alternate_on}')" = 1 ] && ok ||
+    ko "curses did not take the alternate screen"
+kill -SEGV "$(replay_pid)"
+i=0
+while [ $i -lt 50 ] && ! tm capture-pane -p -t t | grep -q '^\[exit'; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ "$(tm display -p -t t '#{alternate_on}')" = 0 ] && ok ||
+    ko "SIGSEGV: the alternate screen was not left"
+tm capture-pane -p -t t | grep -q '^\[exit 139\]' && ok ||
+    ko "SIGSEGV: not re-raised: $(tm capture-pane -p -t t | grep exit)"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
