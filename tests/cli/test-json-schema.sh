@@ -5,7 +5,11 @@
 # event type seen at least once. Needs python3-jsonschema.
 . "$RHUBARB_SOURCE/tests/cli/lib.sh"
 
-if ! python3 -c 'import jsonschema' 2>/dev/null; then
+# Debian's interpreter, where python3-jsonschema installs: a python3 of
+# pyenv or a venv first on PATH would not see it.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+if ! "$PY" -c 'import jsonschema' 2>/dev/null; then
 	echo "FAIL: python3-jsonschema is not installed (scripts/install-deps.sh)"
 	exit 1
 fi
@@ -49,7 +53,7 @@ RHUBARB_EVENTS_OUT="$T/unit.jsonl" "$B/tests/test-render" >/dev/null 2>&1 &&
     [ -s "$T/unit.jsonl" ] && ok || ko "test-render did not write its events"
 
 what="schema"
-if python3 - "$RHUBARB_SOURCE/docs/events.schema.json" "$T/fail.jsonl" \
+if "$PY" - "$RHUBARB_SOURCE/docs/events.schema.json" "$T/fail.jsonl" \
     "$T/timeout.jsonl" "$T/int.jsonl" "$T/unit.jsonl" <<'EOP'; then ok; else ko "see above"; fi
 import copy, json, sys
 import jsonschema
@@ -98,7 +102,7 @@ EOP
 
 # The schema rejects what it should: a wrong type, a missing field.
 what="schema rejects"
-if python3 - "$RHUBARB_SOURCE/docs/events.schema.json" <<'EOP'; then ok; else ko "accepted bad events"; fi
+if "$PY" - "$RHUBARB_SOURCE/docs/events.schema.json" <<'EOP'; then ok; else ko "accepted bad events"; fi
 import json, sys
 import jsonschema
 v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
