@@ -34,6 +34,7 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "tests/unit/guard.h"
 #include "tests/unit/loopback.h"
 #include "common/xmalloc.h"
 #include "drivers/cmc.h"
@@ -47,8 +48,7 @@ enum srv_mode {
 
 struct fixture {
 	struct event_base *base;
-	struct event *guard;
-	int guard_fired;
+	struct guard guard;
 
 	/* The fake card. */
 	struct evhttp *http;
@@ -125,6 +125,7 @@ setup(void **state)
 
 	f->base = event_base_new();
 	assert_non_null(f->base);
+	guard_init(&f->guard, f->base);
 	f->http = evhttp_new(f->base);
 	assert_non_null(f->http);
 	bs = evhttp_bind_socket_with_handle(f->http, "127.0.0.1", 0);
@@ -160,36 +161,10 @@ teardown(void **state)
 	close(f->refused_fd);
 	loopback_full_close(&f->full);
 	evhttp_free(f->http);
-	if (f->guard != NULL)
-		event_free(f->guard);
+	guard_free(&f->guard);
 	event_base_free(f->base);
 	free(f);
 	return (0);
-}
-
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct fixture *f = arg;
-
-	f->guard_fired = 1;
-	event_base_loopexit(f->base, NULL);
-}
-
-/* Run the loop for ms, or until loopexit. */
-static void
-run_for(struct fixture *f, unsigned ms)
-{
-	struct timeval tv;
-
-	f->guard_fired = 0;
-	if (f->guard == NULL)
-		f->guard = evtimer_new(f->base, guard_cb, f);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(f->guard, &tv);
-	event_base_dispatch(f->base);
-	evtimer_del(f->guard);
 }
 
 static void
@@ -228,10 +203,10 @@ request(struct fixture *f, const char *ip, int port, const char *verb,
 	f->req = cmc_request_start(f->base, &p, verb, reply_cb, f);
 	assert_non_null(f->req);
 	assert_int_equal(f->ncalls, 0);
-	run_for(f, GUARD_MS);
-	assert_false(f->guard_fired);
+	guard_run_for(&f->guard, GUARD_MS);
+	assert_false(f->guard.fired);
 	assert_int_equal(f->ncalls, 1);
-	run_for(f, 100);
+	guard_run_for(&f->guard, 100);
 	assert_int_equal(f->ncalls, 1);
 }
 
@@ -494,7 +469,7 @@ test_cancel(void **state)
 	cmc_request_cancel(start(f, f->refused_port, "status"));
 	cmc_request_cancel(start(f, f->port, "explode"));
 	cmc_request_cancel(NULL);
-	run_for(f, 800);
+	guard_run_for(&f->guard, 800);
 	assert_int_equal(f->ncalls, 0);
 
 	/* After the request reached the server. */
@@ -502,17 +477,17 @@ test_cancel(void **state)
 	f->nrequests = 0;
 	r = start(f, f->port, "off");
 	for (i = 0; i < 100 && f->nrequests == 0; i++)
-		run_for(f, 20);
+		guard_run_for(&f->guard, 20);
 	assert_int_equal(f->nrequests, 1);
 	cmc_request_cancel(r);
-	run_for(f, 800);
+	guard_run_for(&f->guard, 800);
 	assert_int_equal(f->ncalls, 0);
 
 	/* While the SYN goes unanswered. */
 	r = start(f, f->full.port, "on");
-	run_for(f, 100);
+	guard_run_for(&f->guard, 100);
 	cmc_request_cancel(r);
-	run_for(f, 400);
+	guard_run_for(&f->guard, 400);
 	assert_int_equal(f->ncalls, 0);
 }
 
@@ -562,7 +537,7 @@ test_many(void **state)
 		    cmc_request_start(f->base, &p, "status", many_cb, &ok[i]));
 	}
 	for (i = 0; i < 100 && many_calls < (int)nitems(ok); i++)
-		run_for(f, 50);
+		guard_run_for(&f->guard, 50);
 	assert_int_equal(many_calls, nitems(ok));
 	for (i = 0; i < nitems(ok); i++)
 		assert_int_equal(ok[i], 1);

@@ -32,6 +32,7 @@
 #include "engine/run.h"
 #include "engine/step-exec.h"
 #include "inventory/inventory.h"
+#include "tests/unit/guard.h"
 
 #define GUARD_MS 10000
 #define NNODES   3
@@ -46,8 +47,7 @@ struct msg {
 
 struct fixture {
 	struct bus *bus;
-	struct event *guard;
-	int guard_fired;
+	struct guard guard;
 	struct inv_node inv[NNODES];
 	char names[NNODES][24];
 	char ips[NNODES][24];
@@ -60,13 +60,6 @@ struct fixture {
 };
 
 static struct fixture *F;
-
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	F->guard_fired = 1;
-	loop_exit();
-}
 
 static void
 rec_cb(const struct bus_event *ev, void *arg)
@@ -93,7 +86,6 @@ rec_cb(const struct bus_event *ev, void *arg)
 static int
 setup(void **state)
 {
-	struct timeval tv;
 	char *err = NULL;
 	int i;
 
@@ -101,9 +93,8 @@ setup(void **state)
 	assert_int_equal(loop_init(&err), 0);
 	F->bus = bus_new();
 	bus_subscribe(F->bus, rec_cb, NULL);
-	F->guard = evtimer_new(loop_base(), guard_cb, NULL);
-	loop_ms_to_timeval(GUARD_MS, &tv);
-	evtimer_add(F->guard, &tv);
+	guard_init(&F->guard, loop_base());
+	guard_arm(&F->guard, GUARD_MS);
 	for (i = 0; i < NNODES; i++) {
 		snprintf(F->names[i], sizeof F->names[i], "fit%02d", i + 1);
 		snprintf(F->ips[i], sizeof F->ips[i], "192.168.3.%d", i + 1);
@@ -123,7 +114,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	event_free(F->guard);
+	guard_free(&F->guard);
 	loop_free();
 	/* Nothing left behind: every child reaped. */
 	assert_int_equal(child_count(), 0);
@@ -152,7 +143,7 @@ run_to_end(struct run *run)
 	run_start(run);
 	if (!run_finished(run))
 		loop_run();
-	assert_false(F->guard_fired);
+	assert_false(F->guard.fired);
 	assert_true(run_finished(run));
 }
 

@@ -28,6 +28,7 @@
 #include "engine/step-delay.h"
 #include "engine/step.h"
 #include "inventory/inventory.h"
+#include "tests/unit/guard.h"
 
 #define GUARD_MS 10000
 #define NNODES   6
@@ -49,21 +50,13 @@ struct rec {
 struct fixture {
 	struct bus *bus;
 	struct rec rec;
-	struct event *guard;
-	int guard_fired;
+	struct guard guard;
 	struct inv_node inv[NNODES];
 	char names[NNODES][16];
 	uint64_t t0;
 };
 
 static struct fixture *F;
-
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	F->guard_fired = 1;
-	loop_exit();
-}
 
 static int
 node_index(const char *name)
@@ -110,7 +103,6 @@ rec_cb(const struct bus_event *ev, void *arg)
 static int
 setup(void **state)
 {
-	struct timeval tv;
 	char *err = NULL;
 	int i;
 
@@ -118,9 +110,8 @@ setup(void **state)
 	assert_int_equal(loop_init(&err), 0);
 	F->bus = bus_new();
 	bus_subscribe(F->bus, rec_cb, &F->rec);
-	F->guard = evtimer_new(loop_base(), guard_cb, NULL);
-	loop_ms_to_timeval(GUARD_MS, &tv);
-	evtimer_add(F->guard, &tv);
+	guard_init(&F->guard, loop_base());
+	guard_arm(&F->guard, GUARD_MS);
 	for (i = 0; i < NNODES; i++) {
 		snprintf(F->names[i], sizeof F->names[i], "fit%02d", i + 1);
 		F->inv[i].name = F->names[i];
@@ -134,7 +125,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	event_free(F->guard);
+	guard_free(&F->guard);
 	loop_free();
 	bus_free(F->bus);
 	free(F);
@@ -196,7 +187,7 @@ run_to_end(struct run *run)
 	run_start(run);
 	if (!run_finished(run))
 		loop_run();
-	assert_false(F->guard_fired);
+	assert_false(F->guard.fired);
 	assert_true(run_finished(run));
 	assert_int_equal(F->rec.late, 0);
 }
@@ -363,11 +354,11 @@ test_loop_defer(void **state)
 	assert_string_equal(defer_log, "abc");
 	loop_defer(defer_append, defer_e);
 	/* The loop going away still runs what is deferred, in order. */
-	event_free(F->guard);
+	guard_free(&F->guard);
 	loop_free();
 	assert_string_equal(defer_log, "abcde");
 	assert_int_equal(loop_init(&err), 0);
-	F->guard = evtimer_new(loop_base(), guard_cb, NULL);
+	guard_init(&F->guard, loop_base());
 }
 
 static void
@@ -695,7 +686,7 @@ test_run_free_from_run_end(void **state)
 		run_add(run, &F->inv[i], plan, 1);
 	run_start(run);
 	loop_run();
-	assert_false(F->guard_fired);
+	assert_false(F->guard.fired);
 	assert_null(run);
 	assert_int_equal(F->rec.ended, 1);
 }
@@ -728,7 +719,7 @@ test_run_free_mid_run(void **state)
 	bus_subscribe(F->bus, free_mid_run_cb, &run);
 	run_start(run);
 	loop_run();
-	assert_false(F->guard_fired);
+	assert_false(F->guard.fired);
 	assert_null(run);
 	assert_int_equal(F->rec.ended, 0);
 }
@@ -847,7 +838,7 @@ test_sigterm_cancels(void **state)
 	ev = raise_at(50);
 	run_start(run);
 	assert_int_equal(loop_run(), 0); /* ended by the run */
-	assert_false(F->guard_fired);
+	assert_false(F->guard.fired);
 	assert_true(run_finished(run));
 	assert_int_equal(loop_interrupts(), 1);
 	for (i = 0; i < 4; i++) {
@@ -878,7 +869,7 @@ test_second_signal_breaks(void **state)
 	ev2 = raise_at(80);
 	run_start(run);
 	assert_int_equal(loop_run(), SIGTERM);
-	assert_false(F->guard_fired);
+	assert_false(F->guard.fired);
 	assert_false(run_finished(run));
 	assert_true(loop_now_ms() - F->t0 < RUN_CLEANUP_MS);
 	for (i = 0; i < 3; i++)

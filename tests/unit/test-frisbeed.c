@@ -35,6 +35,7 @@
 #include "engine/child.h"
 #include "engine/frisbeed.h"
 #include "engine/loop.h"
+#include "tests/unit/guard.h"
 
 #define GUARD_MS (FRISBEED_STOP_MS + 5000)
 #define MAXEV    8
@@ -45,8 +46,7 @@ struct fixture {
 	char logpath[96];
 	char image[96];
 	int base; /* port base */
-	struct event *guard;
-	int guard_fired;
+	struct guard guard;
 
 	enum frisbeed_event evs[MAXEV];
 	char whys[MAXEV][256];
@@ -58,13 +58,6 @@ struct fixture {
 };
 
 static struct fixture *F;
-
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	F->guard_fired = 1;
-	loop_exit();
-}
 
 static void
 ev_cb(struct frisbeed *f, enum frisbeed_event ev, const char *why, void *arg)
@@ -93,9 +86,9 @@ line_cb(struct frisbeed *f, int is_stderr, const char *line, void *arg)
 static void
 wait_events(size_t n)
 {
-	while (F->nevs < n && !F->guard_fired)
+	while (F->nevs < n && !F->guard.fired)
 		loop_run();
-	assert_false(F->guard_fired);
+	assert_false(F->guard.fired);
 	assert_int_equal(F->nevs, n);
 }
 
@@ -184,7 +177,6 @@ log_has(const char *text)
 static int
 setup(void **state)
 {
-	struct timeval tv;
 	char *err = NULL;
 	int fd, i, free_pairs;
 
@@ -197,9 +189,8 @@ setup(void **state)
 	log_open(F->logpath, 0);
 	log_set_level(LOG_LEVEL_DEBUG);
 	assert_int_equal(loop_init(&err), 0);
-	F->guard = evtimer_new(loop_base(), guard_cb, NULL);
-	loop_ms_to_timeval(GUARD_MS, &tv);
-	evtimer_add(F->guard, &tv);
+	guard_init(&F->guard, loop_base());
+	guard_arm(&F->guard, GUARD_MS);
 
 	/* A port range nobody else on this machine uses right now. */
 	for (F->base = 20000 + (int)(getpid() % 1000) * 20;; F->base += 7) {
@@ -225,7 +216,7 @@ teardown(void **state)
 {
 	char *cmd;
 
-	event_free(F->guard);
+	guard_free(&F->guard);
 	loop_free();
 	assert_int_equal(child_count(), 0);
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);

@@ -40,6 +40,7 @@
 #include "common/xmalloc.h"
 #include "drivers/pdu-sentry3.h"
 #include "drivers/pdu-settle.h"
+#include "tests/unit/guard.h"
 
 /* ---------------------------------------------------------------------- */
 /* The settle machine, with a fake clock. */
@@ -381,8 +382,7 @@ struct sim_outlet {
 
 struct fixture {
 	struct event_base *base;
-	struct event *guard;
-	int guard_fired;
+	struct guard guard;
 
 	/* The agent. */
 	void *agent;
@@ -587,6 +587,7 @@ setup(void **state)
 	snmp_setup_once();
 	f->base = event_base_new();
 	assert_non_null(f->base);
+	guard_init(&f->guard, f->base);
 
 	t = netsnmp_transport_open_server("rhubarb-test", "udp:127.0.0.1:0");
 	assert_non_null(t);
@@ -624,35 +625,10 @@ teardown(void **state)
 	event_free(f->agent_ev);
 	snmp_sess_close(f->agent);
 	close(f->silent_fd);
-	if (f->guard != NULL)
-		event_free(f->guard);
+	guard_free(&f->guard);
 	event_base_free(f->base);
 	free(f);
 	return (0);
-}
-
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct fixture *f = arg;
-
-	f->guard_fired = 1;
-	event_base_loopexit(f->base, NULL);
-}
-
-static void
-run_for(struct fixture *f, unsigned ms)
-{
-	struct timeval tv;
-
-	f->guard_fired = 0;
-	if (f->guard == NULL)
-		f->guard = evtimer_new(f->base, guard_cb, f);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(f->guard, &tv);
-	event_base_dispatch(f->base);
-	evtimer_del(f->guard);
 }
 
 static void
@@ -699,10 +675,10 @@ op(struct fixture *f, const struct pdu_params *p, const int *outlets, size_t n,
 	f->op = pdu_op_start(f->base, p, outlets, n, cmd, op_cb, f);
 	assert_non_null(f->op);
 	assert_int_equal(f->ncalls, 0);
-	run_for(f, GUARD_MS);
-	assert_false(f->guard_fired);
+	guard_run_for(&f->guard, GUARD_MS);
+	assert_false(f->guard.fired);
 	assert_int_equal(f->ncalls, 1);
-	run_for(f, 50);
+	guard_run_for(&f->guard, 50);
 	assert_int_equal(f->ncalls, 1);
 }
 
@@ -915,15 +891,15 @@ test_driver_cancel(void **state)
 	o = 0;
 	pdu_op_cancel(pdu_op_start(f->base, &p, &o, 1, PDU_CMD_ON, op_cb, f));
 	pdu_op_cancel(NULL);
-	run_for(f, 300);
+	guard_run_for(&f->guard, 300);
 	assert_int_equal(f->ncalls, 0);
 
 	/* In flight, waiting for an answer that never comes. */
 	o = 4;
 	f->op = pdu_op_start(f->base, &silent, &o, 1, PDU_CMD_ON, op_cb, f);
-	run_for(f, 150);
+	guard_run_for(&f->guard, 150);
 	pdu_op_cancel(f->op);
-	run_for(f, 800);
+	guard_run_for(&f->guard, 800);
 	assert_int_equal(f->ncalls, 0);
 
 	/* While settling, between reads. */
@@ -931,10 +907,10 @@ test_driver_cancel(void **state)
 	o = 8;
 	f->gets = 0;
 	f->op = pdu_op_start(f->base, &p, &o, 1, PDU_CMD_ON, op_cb, f);
-	run_for(f, 200);
+	guard_run_for(&f->guard, 200);
 	assert_true(f->gets >= 2);
 	pdu_op_cancel(f->op);
-	run_for(f, 300);
+	guard_run_for(&f->guard, 300);
 	assert_int_equal(f->ncalls, 0);
 }
 
@@ -968,7 +944,7 @@ test_driver_many(void **state)
 		    PDU_CMD_ON, many_cb, &ok[i]));
 	}
 	for (i = 0; i < 100 && many_calls < NOUT; i++)
-		run_for(f, 50);
+		guard_run_for(&f->guard, 50);
 	assert_int_equal(many_calls, NOUT);
 	for (i = 0; i < NOUT; i++)
 		assert_int_equal(ok[i], 1);

@@ -25,6 +25,7 @@
 #include "common/xmalloc.h"
 #include "engine/controller.h"
 #include "engine/loop.h"
+#include "tests/unit/guard.h"
 
 #define GUARD_MS 10000
 #define MAXOPS   64
@@ -58,18 +59,10 @@ struct fixture {
 	int left; /* ops not yet released or expired */
 	int in_request;
 	int granted_inside;
-	struct event *guard;
-	int guard_fired;
+	struct guard guard;
 };
 
 static struct fixture *F;
-
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	F->guard_fired = 1;
-	loop_exit();
-}
 
 static void
 op_done(void)
@@ -147,12 +140,9 @@ add_op(int ctl, uint64_t hold, uint64_t dl)
 static void
 run_loop(void)
 {
-	struct timeval tv;
-
-	loop_ms_to_timeval(GUARD_MS, &tv);
-	evtimer_add(F->guard, &tv);
+	guard_arm(&F->guard, GUARD_MS);
 	loop_run();
-	assert_false(F->guard_fired);
+	assert_false(F->guard.fired);
 	assert_false(F->granted_inside);
 	assert_int_equal(F->left, 0);
 }
@@ -184,7 +174,7 @@ setup(void **state)
 	F = xcalloc(1, sizeof *F);
 	if (loop_init(&err) != 0)
 		fail_msg("%s", err);
-	F->guard = evtimer_new(loop_base(), guard_cb, NULL);
+	guard_init(&F->guard, loop_base());
 	*state = F;
 	return (0);
 }
@@ -197,7 +187,7 @@ teardown(void **state)
 	controller_registry_free(F->reg);
 	for (i = 0; i < F->nops; i++)
 		event_free(F->ops[i].timer);
-	event_free(F->guard);
+	guard_free(&F->guard);
 	loop_free();
 	free(F);
 	F = NULL;

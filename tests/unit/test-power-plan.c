@@ -41,6 +41,7 @@
 #include "engine/run.h"
 #include "engine/step-power.h"
 #include "inventory/inventory.h"
+#include "tests/unit/guard.h"
 
 #define GUARD_MS 15000
 #define MAXDEV   16
@@ -100,8 +101,7 @@ struct fixture {
 	int nlog;
 	unsigned inflight;
 	unsigned max_inflight;
-	struct event *guard;
-	int guard_fired;
+	struct guard guard;
 	struct bus *bus;
 	struct plan_power *pp;
 	struct plan_power_conf conf;
@@ -422,13 +422,6 @@ static const struct plan_power_drivers fakes = {
 /* --- fixture ------------------------------------------------------------ */
 
 static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	F->guard_fired = 1;
-	loop_exit();
-}
-
-static void
 write_file(const char *path, const char *text, mode_t mode)
 {
 	FILE *f = fopen(path, "w");
@@ -461,7 +454,7 @@ setup(void **state)
 	if (loop_init(&err) != 0)
 		fail_msg("%s", err);
 	log_set_stderr_ok(0);
-	F->guard = evtimer_new(loop_base(), guard_cb, NULL);
+	guard_init(&F->guard, loop_base());
 	F->bus = bus_new();
 
 	F->conf.fanout = 64;
@@ -492,7 +485,7 @@ teardown(void **state)
 		F->run = NULL;
 	}
 	plan_power_free(F->pp);
-	event_free(F->guard);
+	guard_free(&F->guard);
 	loop_free();
 	bus_free(F->bus);
 	inventory_free(F->inv);
@@ -512,7 +505,6 @@ run_action(enum power_action action, uint64_t timeout_ms, ...)
 	struct step_inst plan[1];
 	struct run_params params;
 	struct resolver *res;
-	struct timeval tv;
 	const struct inv_node *n;
 	const char *name;
 	char *err = NULL;
@@ -545,12 +537,11 @@ run_action(enum power_action action, uint64_t timeout_ms, ...)
 	}
 	va_end(ap);
 	run_start(F->run);
-	loop_ms_to_timeval(GUARD_MS, &tv);
-	evtimer_add(F->guard, &tv);
+	guard_arm(&F->guard, GUARD_MS);
 	if (!run_finished(F->run))
 		loop_run();
-	evtimer_del(F->guard);
-	assert_false(F->guard_fired);
+	guard_disarm(&F->guard);
+	assert_false(F->guard.fired);
 	assert_true(run_finished(F->run));
 	return (run_exit_code(F->run));
 }

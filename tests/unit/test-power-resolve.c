@@ -28,6 +28,7 @@
 #include "common/xmalloc.h"
 #include "engine/loop.h"
 #include "engine/resolve.h"
+#include "tests/unit/guard.h"
 
 #define GUARD_MS 10000
 #define MAXREQ   8
@@ -49,18 +50,10 @@ struct fixture {
 	int left;
 	int in_start;
 	int inside;
-	struct event *guard;
-	int guard_fired;
+	struct guard guard;
 };
 
 static struct fixture *F;
-
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	F->guard_fired = 1;
-	loop_exit();
-}
 
 static void
 answer_cb(const char *ip, const char *err, void *arg)
@@ -94,14 +87,11 @@ start(const char *name, int i)
 static void
 run_loop(void)
 {
-	struct timeval tv;
-
-	loop_ms_to_timeval(GUARD_MS, &tv);
-	evtimer_add(F->guard, &tv);
+	guard_arm(&F->guard, GUARD_MS);
 	if (F->left > 0)
 		loop_run();
-	evtimer_del(F->guard);
-	assert_false(F->guard_fired);
+	guard_disarm(&F->guard);
+	assert_false(F->guard.fired);
 	assert_false(F->inside);
 }
 
@@ -134,7 +124,7 @@ setup(void **state)
 	if (loop_init(&err) != 0)
 		fail_msg("%s", err);
 	log_set_stderr_ok(0);
-	F->guard = evtimer_new(loop_base(), guard_cb, NULL);
+	guard_init(&F->guard, loop_base());
 	F->res = resolver_new_custom(F->hosts, F->ns, 200, &err);
 	if (F->res == NULL)
 		fail_msg("%s", err);
@@ -148,7 +138,7 @@ teardown(void **state)
 	char *cmd;
 
 	resolver_free(F->res);
-	event_free(F->guard);
+	guard_free(&F->guard);
 	loop_free();
 	close(F->nsfd);
 	xasprintf(&cmd, "rm -rf '%s'", F->dir);

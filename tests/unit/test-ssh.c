@@ -35,6 +35,7 @@
 #include <event2/listener.h>
 #include <libssh/libssh.h>
 
+#include "tests/unit/guard.h"
 #include "tests/unit/loopback.h"
 #include "common/xmalloc.h"
 #include "drivers/ssh.h"
@@ -52,8 +53,7 @@ enum srv_mode {
 
 struct fixture {
 	struct event_base *base;
-	struct event *guard;
-	int guard_fired;
+	struct guard guard;
 
 	struct evconnlistener *srv;
 	int srv_port;
@@ -162,6 +162,7 @@ setup(void **state)
 
 	f->base = event_base_new();
 	assert_non_null(f->base);
+	guard_init(&f->guard, f->base);
 
 	fd = loopback_socket(&sin);
 	assert_int_equal(listen(fd, 64), 0);
@@ -200,39 +201,13 @@ teardown(void **state)
 	close(f->refused_fd);
 	loopback_full_close(&f->full);
 	ssh_probe_key_free(f->key);
-	if (f->guard != NULL)
-		event_free(f->guard);
+	guard_free(&f->guard);
 	event_base_free(f->base);
 	xasprintf(&cmd, "rm -rf '%s'", f->tmpdir);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
 	free(f);
 	return (0);
-}
-
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct fixture *f = arg;
-
-	f->guard_fired = 1;
-	event_base_loopexit(f->base, NULL);
-}
-
-/* Run the loop for ms, or until loopexit. */
-static void
-run_for(struct fixture *f, unsigned ms)
-{
-	struct timeval tv;
-
-	f->guard_fired = 0;
-	if (f->guard == NULL)
-		f->guard = evtimer_new(f->base, guard_cb, f);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(f->guard, &tv);
-	event_base_dispatch(f->base);
-	evtimer_del(f->guard);
 }
 
 static void
@@ -280,10 +255,10 @@ probe(struct fixture *f, const char *ip, int port, unsigned connect_ms,
 	f->probe = start(f, ip, port, connect_ms, total_ms);
 	assert_non_null(f->probe);
 	assert_int_equal(f->ncalls, 0);
-	run_for(f, GUARD_MS);
-	assert_false(f->guard_fired);
+	guard_run_for(&f->guard, GUARD_MS);
+	assert_false(f->guard.fired);
 	assert_int_equal(f->ncalls, 1);
-	run_for(f, 100);
+	guard_run_for(&f->guard, 100);
 	assert_int_equal(f->ncalls, 1);
 }
 
@@ -410,7 +385,7 @@ test_bad_arguments(void **state)
 		f->probe = ssh_probe_start(f->base, &p, reply_cb, f);
 		assert_non_null(f->probe);
 		assert_int_equal(f->ncalls, 0);
-		run_for(f, GUARD_MS);
+		guard_run_for(&f->guard, GUARD_MS);
 		assert_int_equal(f->ncalls, 1);
 		assert_int_equal(f->reply.result, SSH_PROBE_NETWORK);
 		assert_string_equal(f->reply.detail, cases[i].detail);
@@ -433,25 +408,25 @@ test_cancel(void **state)
 	ssh_probe_cancel(start(f, "127.0.0.1", f->refused_port, 1000, 2000));
 	ssh_probe_cancel(start(f, "nowhere", 22, 1000, 2000));
 	ssh_probe_cancel(NULL);
-	run_for(f, 300);
+	guard_run_for(&f->guard, 300);
 	assert_int_equal(f->ncalls, 0);
 
 	/* Connected, waiting for the banner. */
 	f->naccepted = 0;
 	p = start(f, "127.0.0.1", f->srv_port, 1000, 2000);
 	for (i = 0; i < 100 && f->naccepted == 0; i++)
-		run_for(f, 20);
+		guard_run_for(&f->guard, 20);
 	assert_int_equal(f->naccepted, 1);
-	run_for(f, 50);
+	guard_run_for(&f->guard, 50);
 	ssh_probe_cancel(p);
-	run_for(f, 300);
+	guard_run_for(&f->guard, 300);
 	assert_int_equal(f->ncalls, 0);
 
 	/* While the SYN goes unanswered. */
 	p = start(f, "127.0.0.1", f->full.port, 1000, 2000);
-	run_for(f, 100);
+	guard_run_for(&f->guard, 100);
 	ssh_probe_cancel(p);
-	run_for(f, 300);
+	guard_run_for(&f->guard, 300);
 	assert_int_equal(f->ncalls, 0);
 	drop_held(f);
 	assert_int_equal(count_fds(), fds);
@@ -501,7 +476,7 @@ test_many(void **state)
 		    ssh_probe_start(f->base, &p, many_cb, &result[i]));
 	}
 	for (i = 0; i < 100 && many_calls < (int)nitems(result); i++)
-		run_for(f, 50);
+		guard_run_for(&f->guard, 50);
 	assert_int_equal(many_calls, nitems(result));
 	for (i = 0; i < nitems(result); i++)
 		assert_int_equal(result[i],

@@ -43,6 +43,7 @@
 #include "engine/step-frisbee.h"
 #include "engine/step.h"
 #include "inventory/inventory.h"
+#include "tests/unit/guard.h"
 #include "tests/unit/loopback.h"
 
 #define GUARD_MS   10000
@@ -85,8 +86,7 @@ struct msg {
 };
 
 struct fixture {
-	struct event *guard;
-	int guard_fired;
+	struct guard guard;
 	struct bus *bus;
 	struct inv_node inv[NNODES];
 	char names[NNODES][16];
@@ -111,13 +111,6 @@ struct fixture {
 };
 
 static struct fixture *F;
-
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	F->guard_fired = 1;
-	loop_exit();
-}
 
 static int
 node_index(const char *name)
@@ -230,7 +223,6 @@ static int
 setup(void **state)
 {
 	struct sockaddr_in sin;
-	struct timeval tv;
 	char *err = NULL;
 	int i;
 
@@ -238,9 +230,8 @@ setup(void **state)
 	assert_int_equal(loop_init(&err), 0);
 	F->bus = bus_new();
 	bus_subscribe(F->bus, rec_cb, NULL);
-	F->guard = evtimer_new(loop_base(), guard_cb, NULL);
-	loop_ms_to_timeval(GUARD_MS, &tv);
-	evtimer_add(F->guard, &tv);
+	guard_init(&F->guard, loop_base());
+	guard_arm(&F->guard, GUARD_MS);
 	strlcpy(F->ip, "127.0.0.1", sizeof F->ip);
 	for (i = 0; i < NNODES; i++) {
 		snprintf(F->names[i], sizeof F->names[i], "fit%02d", i + 1);
@@ -282,7 +273,7 @@ teardown(void **state)
 	evconnlistener_free(F->listener);
 	if (F->lost_timer != NULL)
 		event_free(F->lost_timer);
-	event_free(F->guard);
+	guard_free(&F->guard);
 	loop_free();
 	bus_free(F->bus);
 	free(F);
@@ -310,7 +301,7 @@ run_frisbee(int n, uint64_t step_timeout_ms)
 	run_start(run);
 	if (!run_finished(run))
 		loop_run();
-	assert_false(F->guard_fired);
+	assert_false(F->guard.fired);
 	assert_true(run_finished(run));
 	return (run);
 }
@@ -474,7 +465,7 @@ test_server_not_serving(void **state)
 	p.pattern_size = 20;
 	f = frisbeed_start(&p, server_cb, NULL, &got, &err);
 	assert_non_null(f);
-	while (got == 0 && !F->guard_fired)
+	while (got == 0 && !F->guard.fired)
 		loop_run();
 	assert_int_equal(got, FRISBEED_FAILED + 1);
 	F->conf.server = f;

@@ -31,6 +31,7 @@
 #include "engine/run.h"
 #include "engine/step-telnet-wait.h"
 #include "inventory/inventory.h"
+#include "tests/unit/guard.h"
 #include "tests/unit/loopback.h"
 
 #define GUARD_MS 10000
@@ -43,8 +44,7 @@ enum peer_mode {
 };
 
 struct fixture {
-	struct event *guard;
-	int guard_fired;
+	struct guard guard;
 	int listen_fd;
 	int port;
 	enum peer_mode mode;
@@ -60,13 +60,6 @@ struct fixture {
 };
 
 static struct fixture *F;
-
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	F->guard_fired = 1;
-	loop_exit();
-}
 
 static void
 accept_cb(evutil_socket_t fd, short what, void *arg)
@@ -105,14 +98,12 @@ static int
 setup(void **state)
 {
 	struct sockaddr_in sin;
-	struct timeval tv;
 	char *err = NULL;
 
 	F = calloc(1, sizeof *F);
 	assert_int_equal(loop_init(&err), 0);
-	F->guard = evtimer_new(loop_base(), guard_cb, NULL);
-	loop_ms_to_timeval(GUARD_MS, &tv);
-	evtimer_add(F->guard, &tv);
+	guard_init(&F->guard, loop_base());
+	guard_arm(&F->guard, GUARD_MS);
 	/* Bound, not listening: refuses until peer_listen. */
 	F->listen_fd = loopback_socket(&sin);
 	F->port = loopback_bound_port(F->listen_fd);
@@ -132,7 +123,7 @@ teardown(void **state)
 	if (F->open_later != NULL)
 		event_free(F->open_later);
 	close(F->listen_fd);
-	event_free(F->guard);
+	guard_free(&F->guard);
 	loop_free();
 	if (F->bus != NULL)
 		bus_free(F->bus);
@@ -158,7 +149,7 @@ probe_once(int port, unsigned timeout_ms, int want_byte)
 	assert_non_null(tcp_probe_start(loop_base(), &p, probe_cb, NULL, &err));
 	assert_int_equal(F->ended, 0); /* never from inside start */
 	loop_run();
-	assert_false(F->guard_fired);
+	assert_false(F->guard.fired);
 	assert_int_equal(F->ended, 1);
 }
 
@@ -288,7 +279,7 @@ test_step_waits_then_times_out(void **state)
 	run_add(run, &inv[1], plan, 1);
 	run_start(run);
 	loop_run();
-	assert_false(F->guard_fired);
+	assert_false(F->guard.fired);
 	assert_true(run_finished(run));
 	assert_int_equal(run_node(run, 0)->outcome, NODE_OUT_OK);
 	assert_int_equal(run_node(run, 1)->outcome, NODE_OUT_TELNET_TIMEOUT);

@@ -34,6 +34,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "tests/unit/guard.h"
 #include "tests/unit/loopback.h"
 #include "common/xmalloc.h"
 #include "drivers/telnet.h"
@@ -56,8 +57,7 @@ enum srv_mode {
 
 struct fixture {
 	struct event_base *base;
-	struct event *guard;
-	int guard_fired;
+	struct guard guard;
 
 	struct evconnlistener *listener;
 	int port;
@@ -268,15 +268,6 @@ srv_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		evtimer_add(f->tick, &tv);
 }
 
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct fixture *f = arg;
-
-	f->guard_fired = 1;
-	event_base_loopbreak(f->base);
-}
-
 static int
 setup(void **state)
 {
@@ -285,7 +276,7 @@ setup(void **state)
 
 	f->base = event_base_new();
 	assert_non_null(f->base);
-	f->guard = evtimer_new(f->base, guard_cb, f);
+	guard_init(&f->guard, f->base);
 	f->tick = evtimer_new(f->base, srv_tick, f);
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
@@ -312,7 +303,7 @@ teardown(void **state)
 	srv_close(f);
 	evconnlistener_free(f->listener);
 	event_free(f->tick);
-	event_free(f->guard);
+	guard_free(&f->guard);
 	close(f->refused_fd);
 	loopback_full_close(&f->full);
 	event_base_free(f->base);
@@ -375,7 +366,6 @@ session(struct fixture *f, const char *ip, int port, unsigned connect_ms,
     unsigned idle_ms, unsigned total_ms)
 {
 	struct telnet_params p;
-	struct timeval guard = {GUARD_MS / 1000, 0};
 
 	memset(&p, 0, sizeof p);
 	p.ip = ip;
@@ -389,10 +379,8 @@ session(struct fixture *f, const char *ip, int port, unsigned connect_ms,
 	f->session = telnet_session_start(f->base, &p, on_output, on_end, f);
 	f->in_start = 0;
 	assert_non_null(f->session);
-	evtimer_add(f->guard, &guard);
-	event_base_dispatch(f->base);
-	evtimer_del(f->guard);
-	assert_false(f->guard_fired);
+	guard_run_for(&f->guard, GUARD_MS);
+	assert_false(f->guard.fired);
 }
 
 static const char shell_trace[] =
