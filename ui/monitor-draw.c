@@ -49,22 +49,22 @@ mon_pair(int pair)
 }
 
 static attr_t
-mon_phase_attr(enum mon_phase phase)
+mon_phase_attr(enum phase phase)
 {
 	switch (phase) {
-	case MON_BOOTING:
+	case PHASE_BOOTING:
 		return (mon_pair(MON_PAIR_BOOTING));
-	case MON_IMAGING:
+	case PHASE_IMAGING:
 		return (mon_pair(MON_PAIR_IMAGING));
-	case MON_SSH:
+	case PHASE_SSH:
 		return (mon_pair(MON_PAIR_SSH));
-	case MON_STOPPING:
+	case PHASE_STOPPING:
 		return (mon_pair(MON_PAIR_STOPPING));
-	case MON_DONE:
+	case PHASE_DONE:
 		return (mon_pair(MON_PAIR_OK));
-	case MON_FAILED:
+	case PHASE_FAILED:
 		return (mon_pair(MON_PAIR_FAILED) | A_BOLD);
-	case MON_WAITING:
+	case PHASE_QUEUED:
 		return (A_DIM);
 	default:
 		return (A_NORMAL);
@@ -161,13 +161,13 @@ static const char *
 mon_label(const struct mon_node *n)
 {
 	switch (n->phase) {
-	case MON_RUNNING:
+	case PHASE_RUNNING:
 		return (n->step != NULL ? n->step : "running");
-	case MON_STOPPING:
+	case PHASE_STOPPING:
 		return (n->finishing ? "finishing" : "stopping");
-	case MON_DONE:
+	case PHASE_DONE:
 		return ("ok");
-	case MON_FAILED:
+	case PHASE_FAILED:
 		return (
 		    n->outcome == NODE_OUT_CANCELLED ? "CANCELLED" : "FAILED");
 	default:
@@ -232,7 +232,7 @@ mon_draw_node(struct monitor *m, const struct mon_cols *c, int y,
 	else
 		snprintf(buf, sizeof buf, "   -");
 	mon_put(y, c->pct, 4, buf);
-	if (n->phase == MON_IMAGING && n->rate >= 0) {
+	if (n->phase == PHASE_IMAGING && n->rate >= 0) {
 		mon_rate(msg, 32, n->rate);
 		snprintf(buf, sizeof buf, "%7.16s", msg);
 		mon_put(y, c->rate, 7, buf);
@@ -243,7 +243,7 @@ mon_draw_node(struct monitor *m, const struct mon_cols *c, int y,
 		    end > n->start_ms ? end - n->start_ms : 0);
 		mon_put(y, c->time, 5, buf);
 	}
-	if (n->phase == MON_FAILED)
+	if (n->phase == PHASE_FAILED)
 		snprintf(msg, sizeof msg, "%s%s%s",
 		    node_outcome_name(n->outcome), n->why != NULL ? ": " : "",
 		    n->why != NULL ? n->why : "");
@@ -251,7 +251,7 @@ mon_draw_node(struct monitor *m, const struct mon_cols *c, int y,
 		snprintf(msg, sizeof msg, "%s", n->last);
 	else
 		snprintf(msg, sizeof msg, "%s", n->step != NULL ? n->step : "");
-	if (n->phase == MON_FAILED)
+	if (n->phase == PHASE_FAILED)
 		attron(pattr);
 	mon_put(y, c->msg, c->msgw, msg);
 	attrset(A_NORMAL);
@@ -270,11 +270,11 @@ mon_global_percent(const struct monitor *m, double *rate)
 		return (0);
 	for (i = 0; i < m->nnodes; i++) {
 		n = m->nodes[i];
-		if (n->phase == MON_DONE || n->phase == MON_FAILED)
+		if (n->phase == PHASE_DONE || n->phase == PHASE_FAILED)
 			sum += 100;
 		else if (n->percent > 0)
 			sum += (uint64_t)n->percent;
-		if (n->phase == MON_IMAGING && n->rate > 0)
+		if (n->phase == PHASE_IMAGING && n->rate > 0)
 			*rate += n->rate;
 	}
 	return ((int)(sum / m->nnodes));
@@ -319,10 +319,11 @@ mon_draw_header(struct monitor *m)
 	move(2, 0);
 	clrtoeol();
 	x = 1;
-	for (i = 0; i < MON__COUNT; i++) {
+	for (i = 0; i < PHASE__COUNT; i++) {
 		/* The five everyone expects, the others when they occur. */
-		if (m->counts[i] == 0 && i != MON_WAITING && i != MON_BOOTING &&
-		    i != MON_IMAGING && i != MON_DONE && i != MON_FAILED)
+		if (m->counts[i] == 0 && i != PHASE_QUEUED &&
+		    i != PHASE_BOOTING && i != PHASE_IMAGING &&
+		    i != PHASE_DONE && i != PHASE_FAILED)
 			continue;
 		snprintf(buf, sizeof buf, "%s %zu", monitor_phase_name(i),
 		    m->counts[i]);
@@ -342,10 +343,10 @@ mon_failed_outside(struct monitor *m, size_t top, size_t rows,
 {
 	size_t i, k = 0, total = 0;
 
-	if (m->counts[MON_FAILED] == 0)
+	if (m->counts[PHASE_FAILED] == 0)
 		return (0);
 	for (i = 0; i < m->nnodes; i++) {
-		if (m->nodes[i]->phase != MON_FAILED)
+		if (m->nodes[i]->phase != PHASE_FAILED)
 			continue;
 		if (i >= top && i < top + rows)
 			continue;
@@ -464,8 +465,8 @@ mon_draw_footer(struct monitor *m)
 		snprintf(buf, sizeof buf, "%s in %s: %s",
 		    m->interrupted ? "interrupted" : "finished", t, o);
 		mon_line(LINES - 2,
-		    (m->counts[MON_FAILED] > 0 ? mon_pair(MON_PAIR_FAILED)
-					       : mon_pair(MON_PAIR_OK)) |
+		    (m->counts[PHASE_FAILED] > 0 ? mon_pair(MON_PAIR_FAILED)
+						 : mon_pair(MON_PAIR_OK)) |
 			A_BOLD,
 		    buf);
 	} else if (loop_interrupts() > 0) {

@@ -15,21 +15,7 @@
 #include "engine/bus.h"
 #include "engine/node.h"
 #include "ui/monitor.h"
-
-/* What a node is doing, as the user thinks of it; the header counts these. */
-#define MON_PHASES(X)                                                          \
-	X(WAITING, "waiting")                                                  \
-	X(BOOTING, "booting")                                                  \
-	X(IMAGING, "imaging")                                                  \
-	X(SSH, "ssh")                                                          \
-	X(RUNNING, "running") /* a step with no phase of its own */            \
-	X(STOPPING, "stopping")                                                \
-	X(DONE, "done")                                                        \
-	X(FAILED, "failed")
-
-#define MON_PHASE_ENUM(id, name) MON_##id,
-enum mon_phase { MON_PHASES(MON_PHASE_ENUM) MON__COUNT };
-#undef MON_PHASE_ENUM
+#include "ui/phase.h"
 
 /* Recent messages kept per node for the detail view. */
 #define MON_RING 128
@@ -44,7 +30,7 @@ struct mon_msg {
 struct mon_node {
 	char *name;
 	size_t index; /* in display order */
-	enum mon_phase phase;
+	enum phase phase;
 	enum node_state state;
 	enum node_outcome outcome;
 	char *step; /* current step name, or NULL */
@@ -79,7 +65,7 @@ struct monitor {
 	struct mon_node **nodes; /* display order */
 	size_t nnodes, cap;
 	struct mon_node **byname; /* sorted by name, for lookup */
-	size_t counts[MON__COUNT];
+	size_t counts[PHASE__COUNT];
 	int started;
 	uint64_t start_ms, end_ms;
 	char *what; /* run name from run-start */
@@ -107,7 +93,7 @@ struct monitor {
 /* monitor-model.c */
 void monitor_model_event(struct monitor *, const struct bus_event *);
 void monitor_model_free(struct monitor *);
-const char *monitor_phase_name(enum mon_phase);
+const char *monitor_phase_name(enum phase);
 /* The i-th most recent message of n (0 newest), or NULL. */
 const struct mon_msg *monitor_model_msg(const struct mon_node *, size_t);
 uint64_t monitor_now(const struct monitor *);

@@ -2,7 +2,8 @@
  * The monitor's model: one row per node, updated from bus events, and the
  * counts by phase the header shows. Step names map to the phase a user
  * thinks in (booting, imaging, waiting for ssh); a step we do not know
- * shows as "running" with its own name. Counts are kept as rows change,
+ * shows as "running" with its own name (ui/phase.c has the one table,
+ * shared with the plain status line). Counts are kept as rows change,
  * so a frame never walks a thousand nodes to count them.
  */
 #include <stdlib.h>
@@ -12,16 +13,15 @@
 #include "engine/loop.h"
 #include "ui/monitor-int.h"
 
-static const char *mon_phase_names[] = {
-#define MON_PHASE_NAME(id, name) [MON_##id] = name,
-    MON_PHASES(MON_PHASE_NAME)
-#undef MON_PHASE_NAME
-};
-
+/*
+ * Phases are ui/phase.h's, as the plain status line counts them; only the
+ * header's word for nodes not started yet is the one a user watching a
+ * load expects.
+ */
 const char *
-monitor_phase_name(enum mon_phase phase)
+monitor_phase_name(enum phase phase)
 {
-	return (mon_phase_names[phase]);
+	return (phase == PHASE_QUEUED ? "waiting" : phase_name(phase));
 }
 
 uint64_t
@@ -68,7 +68,7 @@ mon_add(struct monitor *m, const char *name)
 	n = xcalloc(1, sizeof *n);
 	n->name = xstrdup(name);
 	n->index = m->nnodes;
-	n->phase = MON_WAITING;
+	n->phase = PHASE_QUEUED;
 	n->percent = -1;
 	n->rate = -1;
 	m->nodes[m->nnodes] = n;
@@ -78,46 +78,17 @@ mon_add(struct monitor *m, const char *name)
 		m->byname[i] = m->byname[i - 1];
 	m->byname[i] = n;
 	m->nnodes++;
-	m->counts[MON_WAITING]++;
+	m->counts[PHASE_QUEUED]++;
 	return (n);
 }
 
 static void
-mon_set_phase(struct monitor *m, struct mon_node *n, enum mon_phase phase)
+mon_set_phase(struct monitor *m, struct mon_node *n, enum phase phase)
 {
 	m->counts[n->phase]--;
 	n->phase = phase;
 	m->counts[n->phase]++;
 }
-
-/* The phase a step puts a running node in. */
-static enum mon_phase
-mon_step_phase(const struct mon_node *n, const char *step)
-{
-	static const struct {
-		const char *step;
-		enum mon_phase phase;
-	} map[] = {
-	    {"nextboot-set", MON_BOOTING},
-	    {"power", MON_BOOTING},
-	    {"power-reset", MON_BOOTING},
-	    {"delay", MON_BOOTING},
-	    {"telnet-wait", MON_BOOTING},
-	    {"frisbee", MON_IMAGING},
-	    {"imagezip", MON_IMAGING},
-	    {"ssh-wait", MON_SSH},
-	};
-	size_t i;
-
-	if (strcmp(step, "nextboot-clear") == 0)
-		return (n->phase == MON_WAITING ? MON_BOOTING : n->phase);
-	for (i = 0; i < nitems(map); i++) {
-		if (strcmp(step, map[i].step) == 0)
-			return (map[i].phase);
-	}
-	return (MON_RUNNING);
-}
-
 static void
 mon_set_text(char **p, const char *text)
 {
@@ -158,23 +129,23 @@ mon_state(struct monitor *m, struct mon_node *n, const struct bus_event *ev)
 	switch (n->state) {
 	case NODE_NEW:
 	case NODE_QUEUED:
-		mon_set_phase(m, n, MON_WAITING);
+		mon_set_phase(m, n, PHASE_QUEUED);
 		break;
 	case NODE_RUNNING:
 		if (n->start_ms == 0)
 			n->start_ms = ev->mono_ms;
-		if (n->phase == MON_WAITING)
-			mon_set_phase(m, n, MON_BOOTING);
+		if (n->phase == PHASE_QUEUED)
+			mon_set_phase(m, n, PHASE_BOOTING);
 		break;
 	case NODE_STOPPING:
-		mon_set_phase(m, n, MON_STOPPING);
+		mon_set_phase(m, n, PHASE_STOPPING);
 		break;
 	case NODE_DONE:
 		n->end_ms = ev->mono_ms;
 		n->outcome = ev->node_state.outcome;
 		mon_set_text(&n->why, ev->node_state.why);
 		mon_set_phase(m, n,
-		    n->outcome == NODE_OUT_OK ? MON_DONE : MON_FAILED);
+		    n->outcome == NODE_OUT_OK ? PHASE_DONE : PHASE_FAILED);
 		if (n->outcome == NODE_OUT_OK && n->percent >= 0)
 			n->percent = 100;
 		break;
@@ -199,8 +170,8 @@ mon_step(struct monitor *m, struct mon_node *n, const struct bus_event *ev)
 	n->finishing = ev->node_step.finishing;
 	if (n->state != NODE_DONE && n->state != NODE_STOPPING)
 		mon_set_phase(m, n,
-		    n->finishing ? MON_STOPPING
-				 : mon_step_phase(n, ev->node_step.step));
+		    n->finishing ? PHASE_STOPPING
+				 : phase_lookup(ev->node_step.step));
 	snprintf(line, sizeof line, "step %zu/%zu %s%s",
 	    ev->node_step.index + 1, ev->node_step.count, ev->node_step.step,
 	    n->finishing ? " (finishing)" : "");
@@ -240,7 +211,7 @@ mon_run_end(struct monitor *m, const struct bus_event *ev)
 		if (ev->run_end.whys[i] != NULL)
 			mon_set_text(&n->why, ev->run_end.whys[i]);
 		mon_set_phase(m, n,
-		    n->outcome == NODE_OUT_OK ? MON_DONE : MON_FAILED);
+		    n->outcome == NODE_OUT_OK ? PHASE_DONE : PHASE_FAILED);
 	}
 }
 
