@@ -62,12 +62,6 @@ phase_lookup(const char *step)
 }
 
 const char *
-phase_of_step(const char *step)
-{
-	return (phase_name(phase_lookup(step)));
-}
-
-const char *
 phase_name(enum phase p)
 {
 	if ((unsigned)p >= PHASE__COUNT)

@@ -28,8 +28,6 @@ enum phase { PHASES(PHASE_ENUM) PHASE__COUNT };
 
 /* The phase a node is in while it runs step (NULL: PHASE_RUNNING). */
 enum phase phase_lookup(const char *step);
-/* The same, as the phase's name: "imaging". */
-const char *phase_of_step(const char *step);
 const char *phase_name(enum phase);
 
 #endif

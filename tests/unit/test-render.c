@@ -480,7 +480,7 @@ test_tally(void **unused)
 	assert_int_equal(phase_lookup("exec"), PHASE_RUNNING);
 	assert_int_equal(phase_lookup("nextboot"), PHASE_RUNNING);
 	assert_int_equal(phase_lookup(NULL), PHASE_RUNNING);
-	assert_string_equal(phase_of_step("frisbee"), "imaging");
+	assert_string_equal(phase_name(phase_lookup("frisbee")), "imaging");
 
 	bus = bus_new();
 	t = tally_new();
