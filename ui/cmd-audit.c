@@ -28,15 +28,45 @@ cmd_audit_start(struct cmd_audit *a)
 }
 
 void
+cmd_audit_write(struct cmd_ctx *ctx, const struct cmd_audit *a,
+    const char *action, const struct nodeset *set,
+    const struct audit_result *results, size_t nresults,
+    const char *const *backends, size_t nbackends)
+{
+	struct audit_record rec;
+	const char *dir;
+	char *sel, *err = NULL;
+
+	sel = nodeset_fold(set);
+	memset(&rec, 0, sizeof rec);
+	rec.action = action;
+	rec.backends = backends;
+	rec.nbackends = nbackends;
+	rec.nodes = sel;
+	rec.results = results;
+	rec.nresults = nresults;
+	rec.start_wall_ms = a->start_wall_ms;
+	rec.duration_ms = loop_now_ms() - a->start_mono_ms;
+	rec.interrupted = loop_interrupts() > 0;
+	if ((dir = cmd_state_dir(ctx)) == NULL)
+		cmd_warn(ctx,
+		    "audit log not written: no usable state directory");
+	else if (audit_write(dir, &rec, &err) != 0) {
+		cmd_warn(ctx, "audit log not written: %s", err);
+		free(err);
+	}
+	free(sel);
+}
+
+void
 cmd_audit_run(struct cmd_ctx *ctx, const struct cmd_audit *a,
     const char *action, const struct run *run, const struct nodeset *set,
     const char *const *backends, size_t nbackends)
 {
-	struct audit_record rec;
 	struct audit_result *results;
-	const char **names, *dir;
+	const char **names;
 	size_t i, j, k, nres = 0, count = run_count(run);
-	char *sel, *err = NULL, **folded;
+	char **folded;
 
 	names = xcalloc(count + 1, sizeof *names);
 	folded = xcalloc(NODE_OUT__COUNT, sizeof *folded);
@@ -54,26 +84,8 @@ cmd_audit_run(struct cmd_ctx *ctx, const struct cmd_audit *a,
 		results[nres].nodes = folded[k];
 		nres++;
 	}
-	sel = nodeset_fold(set);
-	memset(&rec, 0, sizeof rec);
-	rec.action = action;
-	rec.backends = backends;
-	rec.nbackends = nbackends;
-	rec.nodes = sel;
-	rec.results = results;
-	rec.nresults = nres;
-	rec.start_wall_ms = a->start_wall_ms;
-	rec.duration_ms = loop_now_ms() - a->start_mono_ms;
-	rec.interrupted = loop_interrupts() > 0;
-
-	if ((dir = cmd_state_dir(ctx)) == NULL)
-		cmd_warn(ctx,
-		    "audit log not written: no usable state directory");
-	else if (audit_write(dir, &rec, &err) != 0) {
-		cmd_warn(ctx, "audit log not written: %s", err);
-		free(err);
-	}
-	free(sel);
+	cmd_audit_write(ctx, a, action, set, results, nres, backends,
+	    nbackends);
 	for (k = 0; k < NODE_OUT__COUNT; k++)
 		free(folded[k]);
 	free(folded);

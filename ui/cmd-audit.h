@@ -21,7 +21,14 @@ struct cmd_audit {
 	uint64_t start_mono_ms;
 };
 
+struct audit_result;
+
 void cmd_audit_start(struct cmd_audit *);
+/* The line for these results ({outcome, folded nodes}). */
+void cmd_audit_write(struct cmd_ctx *, const struct cmd_audit *,
+    const char *action, const struct nodeset *, const struct audit_result *,
+    size_t nresults, const char *const *backends, size_t nbackends);
+/* The line for a finished run: per outcome the nodes that had it. */
 void cmd_audit_run(struct cmd_ctx *, const struct cmd_audit *,
     const char *action, const struct run *, const struct nodeset *,
     const char *const *backends, size_t nbackends);

@@ -3,7 +3,6 @@
  * the node names, run the engine's gate check on the loop until it
  * answers, then print, audit and return the exit code.
  */
-#include <sys/time.h>
 
 #include <pwd.h>
 #include <stdint.h>
@@ -12,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/log.h"
 #include "common/xmalloc.h"
 #include "engine/audit.h"
 #include "engine/gate.h"
@@ -20,6 +18,7 @@
 #include "inventory/config.h"
 #include "inventory/inventory.h"
 #include "inventory/nodeset.h"
+#include "ui/cmd-audit.h"
 #include "ui/cmd-gate.h"
 #include "ui/cmd.h"
 
@@ -42,32 +41,16 @@ cmd_gate_cb(int granted, const char *reason, void *arg)
 
 /* The refusal in the audit log: every selected node "denied". */
 static void
-cmd_gate_audit(struct cmd_ctx *ctx, const char *action,
-    const struct nodeset *set, uint64_t start_wall_ms, uint64_t duration_ms)
+cmd_gate_audit(struct cmd_ctx *ctx, const struct cmd_audit *audit,
+    const char *action, const struct nodeset *set)
 {
-	struct audit_record rec;
 	struct audit_result res;
-	const char *dir;
-	char *sel, *err = NULL;
+	char *sel;
 
 	sel = nodeset_fold(set);
 	res.outcome = "denied";
 	res.nodes = sel;
-	memset(&rec, 0, sizeof rec);
-	rec.action = action;
-	rec.nodes = sel;
-	rec.results = &res;
-	rec.nresults = 1;
-	rec.start_wall_ms = start_wall_ms;
-	rec.duration_ms = duration_ms;
-	if ((dir = cmd_state_dir(ctx)) == NULL)
-		cmd_warn(ctx,
-		    "audit log not written: no usable state "
-		    "directory");
-	else if (audit_write(dir, &rec, &err) != 0) {
-		cmd_warn(ctx, "audit log not written: %s", err);
-		free(err);
-	}
+	cmd_audit_write(ctx, audit, action, set, &res, 1, NULL, 0);
 	free(sel);
 }
 
@@ -79,10 +62,9 @@ cmd_gate(struct cmd_ctx *ctx, const char *action, const struct nodeset *set,
 	struct cmd_gate_wait w;
 	struct passwd *pw;
 	struct gate *g;
-	struct timeval tv;
+	struct cmd_audit audit;
 	const char **names;
 	char login[64];
-	uint64_t t0, start_wall_ms;
 	size_t i, n = 0;
 
 	/* The real uid's name: sudo and su do not change who asks. */
@@ -114,10 +96,7 @@ cmd_gate(struct cmd_ctx *ctx, const char *action, const struct nodeset *set,
 	p.nodes = names;
 	p.nnodes = n;
 
-	gettimeofday(&tv, NULL);
-	start_wall_ms =
-	    (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-	t0 = loop_now_ms();
+	cmd_audit_start(&audit);
 	memset(&w, 0, sizeof w);
 	g = gate_start(&p, cmd_gate_cb, &w);
 	/* Bounded: the gate's timer kills it, and a verdict always comes. */
@@ -143,6 +122,6 @@ cmd_gate(struct cmd_ctx *ctx, const char *action, const struct nodeset *set,
 	}
 	cmd_error(ctx, "access denied: %s", w.reason);
 	free(w.reason);
-	cmd_gate_audit(ctx, action, set, start_wall_ms, loop_now_ms() - t0);
+	cmd_gate_audit(ctx, &audit, action, set);
 	return (EXIT_FAILED);
 }
