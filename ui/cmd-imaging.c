@@ -180,18 +180,21 @@ cmd_imaging_backends(const struct cmd_imaging *im, const struct nodeset *set,
 	return (n);
 }
 
-void
+int
 cmd_imaging_close(struct cmd_ctx *ctx, struct cmd_imaging *im)
 {
 	char *err = NULL;
+	int r = 0;
 
 	if (im->nb != NULL && nextboot_close(im->nb, &err) != 0) {
-		cmd_warn(ctx, "%s", err);
+		cmd_error(ctx, "%s", err);
 		free(err);
+		r = -1;
 	}
 	im->nb = NULL;
 	plan_power_free(im->pp);
 	im->pp = NULL;
 	free(im->kinds);
 	im->kinds = NULL;
+	return (r);
 }

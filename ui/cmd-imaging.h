@@ -58,7 +58,12 @@ size_t cmd_imaging_tail(struct cmd_ctx *, struct cmd_imaging *,
 #define CMD_IMAGING_MAX_BACKENDS 3
 size_t cmd_imaging_backends(const struct cmd_imaging *, const struct nodeset *,
     const char **names);
-/* After the run: clear what links are left, close the journal, free. */
-void cmd_imaging_close(struct cmd_ctx *, struct cmd_imaging *);
+/*
+ * After the run: clear what links are left, close the journal, free.
+ * 0, or -1 after a one-line error when a link could not be removed (the
+ * journal stays for the next command to retry): the command must not
+ * then say it succeeded.
+ */
+int cmd_imaging_close(struct cmd_ctx *, struct cmd_imaging *);
 
 #endif

@@ -367,7 +367,8 @@ out_server:
 	frisbeed_free(cl.server);
 	run_free(cl.run);
 out_loop:
-	cmd_imaging_close(ctx, &im);
+	if (cmd_imaging_close(ctx, &im) != 0 && r == EXIT_OK)
+		r = EXIT_FAILED;
 	output_close(out);
 	loop_free();
 	if (bus != NULL)

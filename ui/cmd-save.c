@@ -310,7 +310,8 @@ out_loop:
 		run_free(run);
 	/* Before the loop goes: removes PATH.partial unless committed. */
 	step_imagezip_collect_clear(&collect);
-	cmd_imaging_close(ctx, &im);
+	if (cmd_imaging_close(ctx, &im) != 0 && r == EXIT_OK)
+		r = EXIT_FAILED;
 	output_close(out);
 	loop_free();
 	bus_free(bus);
