@@ -10,6 +10,10 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+# The simulated testbed's end-to-end tests need root (namespaces).
+if [ "$(id -u)" -ne 0 ]; then
+	exec sudo sh "$0" "$@"
+fi
 jobs=$(nproc 2>/dev/null || echo 2)
 quick=0
 [ "${1:-}" = "-q" ] && quick=1
