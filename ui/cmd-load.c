@@ -76,11 +76,11 @@ static const struct option cmd_load_options[] = {
 
 /* What the load's callbacks share. */
 struct cmd_load {
-	struct cmd_ctx *ctx;
 	struct frisbeed *server;
 	struct step_frisbee_conf frisbee;
 	struct run *run;
-	int server_state; /* the last frisbeed event + 1, 0: none yet */
+	int server_heard;                 /* server_event is set */
+	enum frisbeed_event server_event; /* the last one */
 	char *server_why;
 };
 
@@ -90,7 +90,8 @@ cmd_load_server_cb(struct frisbeed *fd, enum frisbeed_event what,
 {
 	struct cmd_load *cl = arg;
 
-	cl->server_state = (int)what + 1;
+	cl->server_heard = 1;
+	cl->server_event = what;
 	free(cl->server_why);
 	cl->server_why = why != NULL ? xstrdup(why) : NULL;
 	switch (what) {
@@ -109,6 +110,7 @@ cmd_load_server_cb(struct frisbeed *fd, enum frisbeed_event what,
 		break;
 	}
 }
+
 /* Every selected node can be imaged. 0 or EXIT_USAGE. */
 static int
 cmd_load_check_nodes(struct cmd_ctx *ctx, const struct nodeset *set)
@@ -186,7 +188,6 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	memset(&cl, 0, sizeof cl);
 	memset(&im, 0, sizeof im);
 	memset(&oo, 0, sizeof oo);
-	cl.ctx = ctx;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, CMD_LOAD_SHORTOPTS,
@@ -286,8 +287,8 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out_loop;
 	}
 	loop_run();
-	if (cl.server_state != FRISBEED_READY + 1) {
-		if (cl.server_state == FRISBEED_FAILED + 1)
+	if (!cl.server_heard || cl.server_event != FRISBEED_READY) {
+		if (cl.server_heard && cl.server_event == FRISBEED_FAILED)
 			cmd_error(ctx, "%s", cl.server_why);
 		else
 			cmd_error(ctx, "interrupted before loading");
@@ -362,7 +363,8 @@ out_server:
 	/* Stopped and awaited (bounded by frisbeed itself). */
 	if (frisbeed_stop(cl.server))
 		loop_run();
-	if (cl.server_state == FRISBEED_STOPPED + 1 && cl.server_why != NULL)
+	if (cl.server_heard && cl.server_event == FRISBEED_STOPPED &&
+	    cl.server_why != NULL)
 		cmd_warn(ctx, "%s", cl.server_why);
 	frisbeed_free(cl.server);
 	run_free(cl.run);

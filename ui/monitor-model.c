@@ -89,6 +89,7 @@ mon_set_phase(struct monitor *m, struct mon_node *n, enum phase phase)
 	n->phase = phase;
 	m->counts[n->phase]++;
 }
+
 static void
 mon_set_text(char **p, const char *text)
 {
