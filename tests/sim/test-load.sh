@@ -37,16 +37,7 @@ fi
 
 sim_test_inside "$2" "$3"
 IMG=$D/images/sample.ndz
-LINKS=$D/pxelinux.cfg
 
-r() {
-	timeout 300 "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	out=$(cat "$T/out")
-	err=$(cat "$T/err")
-}
-ctl() { timeout 20 "$SIM_BIN/rhubarb-sim-ctl" -d "$D" "$@" 2>&1; }
-links() { find "$LINKS" -name '01-*' | wc -l; }
 # Processes running the frisbeed stand-in (read from /proc, killed never).
 frisbeeds() {
 	n=0
@@ -112,7 +103,7 @@ has "every node's raw frisbee output is in the log" "fit12: raw: Wrote" \
 # Boot, then the final reset: two boots at least.
 is "fit03 booted twice" 1 "$([ $(($(resets fit03) - b3)) -ge 2 ] && echo 1)"
 wait_until 300 sh -c "[ \"\$('$SIM_BIN/rhubarb-sim-ctl' -d '$D' state fit03)\" = installed ]"
-has "fit03 boots from disk after" "installed" "$(ctl state fit03)"
+is "fit03 boots from disk after" installed "$(state fit03)"
 
 # --- --wait: the command ends when the nodes answer ssh -----------------
 cat >>"$D/rhubarb.conf" <<EOF
@@ -126,7 +117,7 @@ wipe fit01 fit02
 r rload -i sample --wait -v 1-2
 is "--wait rc" 0 "$rc"
 has "--wait waited for ssh" "step ssh-wait" "$out"
-has "--wait: fit02 is up" installed "$(ctl state fit02)"
+is "--wait: fit02 is up" installed "$(state fit02)"
 is "--wait: fit02 loaded" 1 "$(disk_is fit02 && echo 1)"
 # ssh refused after the load: that node's own outcome, at its deadline.
 ctl fault fit02 ssh-refused >/dev/null

@@ -44,14 +44,6 @@ fi
 sim_test_inside "$2" "$3"
 AUDIT=$D/state/audit.jsonl
 
-# r CMD ARGS...: run a rhubarb command; its stdout in $out, stderr in
-# $err, exit code in $rc.
-r() {
-	timeout 120 "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	out=$(cat "$T/out")
-	err=$(cat "$T/err")
-}
 pass=$(head -n 1 "$S/bmc.pass")
 ipmi() { # ipmi HOSTS OPTIONS...
 	h=$1
@@ -60,10 +52,8 @@ ipmi() { # ipmi HOSTS OPTIONS...
 	    -h "$h" --session-timeout=3000 "$@" 2>&1
 }
 cmc() { timeout 10 curl -sS -m 5 "http://$1/$2" 2>&1; }
-ctl() { timeout 20 "$SIM_BIN/rhubarb-sim-ctl" -d "$D" "$@" 2>&1; }
 O=.1.3.6.1.4.1.1718.3.2.3.1
 outlet() { timeout 30 snmpget -v2c -c public -On -Oqv "$1" "$O.5.1.1.$2" 2>&1; }
-audit_lines() { if [ -f "$AUDIT" ]; then wc -l <"$AUDIT"; else echo 0; fi; }
 chassis_offs() { grep -c "$1: .*chassis off" "$S/log/simd.log"; }
 
 # The mixed layout (rhubarb-sim DESIGN.md): CMC nodes 1 4 7 10, BMC nodes

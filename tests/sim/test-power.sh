@@ -47,7 +47,6 @@ itool() { # itool HOST COMMAND...
 	timeout 60 ipmitool -I lanplus -C 3 -H "$h" -U admin -P "$pass" "$@" 2>&1
 }
 cmc() { timeout 10 curl -sS -m 5 "http://$1/$2" 2>&1; }
-ctl() { timeout 20 "$SIM_BIN/rhubarb-sim-ctl" -d "$D" "$@" 2>&1; }
 cmc_is() { [ "$(cmc "$1" status)" = "$2" ]; }
 stat_is() { [ "$(ipmi "$pass" "$1" --stat --session-timeout=3000)" = "$1: $2" ]; }
 

@@ -26,16 +26,6 @@ fi
 sim_test_inside "$2" "$3"
 AUDIT=$D/state/audit.jsonl
 
-r() {
-	timeout 120 "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	out=$(cat "$T/out")
-	err=$(cat "$T/err")
-}
-ctl() { timeout 20 "$SIM_BIN/rhubarb-sim-ctl" -d "$D" "$@" 2>&1; }
-state() { ctl state "$1" | awk '{ print $2 }'; }
-links() { find "$D/pxelinux.cfg" -name '01-*' | wc -l; }
-audit_lines() { if [ -f "$AUDIT" ]; then wc -l <"$AUDIT"; else echo 0; fi; }
 images() { find . -maxdepth 1 -name 'saving__*' | sort | tr '\n' ' '; }
 stamp() { tail -n 1 "$S/nodes/$1/root/etc/rhubarbe-image"; }
 # imaging NODE: boot it on the imaging system by hand (link, reset, wait),

@@ -31,20 +31,11 @@ fi
 
 sim_test_inside "$2" "$3"
 
-# r CMD ARGS...: stdout in $out, stderr in $err, exit code in $rc, and
-# the wall-clock seconds it took in $took.
-r() {
-	t0=$(date +%s.%N)
-	timeout 120 "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	took=$(echo "$(date +%s.%N) - $t0" | bc)
-	out=$(cat "$T/out")
-	err=$(cat "$T/err")
-}
-ctl() { timeout 20 "$SIM_BIN/rhubarb-sim-ctl" -d "$D" "$@" 2>&1; }
 # lt WHAT A B: A < B (decimals).
 lt() {
-	if [ "$(echo "$2 < $3" | bc)" = 1 ]; then ok; else ko "$1: $2 >= $3"; fi
+	if awk -v a="$2" -v b="$3" 'BEGIN { exit !(a < b) }'; then ok; else
+		ko "$1: $2 >= $3"
+	fi
 }
 oks() { echo "$out" | grep -c '^<Node fit[0-9]*>:ssh OK$'; }
 

@@ -58,7 +58,8 @@ sim_test_outside() {
 	exit $rc
 }
 
-# sim_test_inside DIR SIM_BIN
+# sim_test_inside DIR SIM_BIN (then the helpers below: ok, ko, is, has,
+# lacks, wait_until, r, ctl, state, audit_lines, links, sim_test_finish)
 sim_test_inside() {
 	D=$1
 	SIM_BIN=$2
@@ -101,6 +102,30 @@ wait_until() {
 		sleep 0.1
 	done
 }
+# r CMD ARGS...: run a command, bounded; its stdout in $out, stderr in
+# $err, exit code in $rc, and the wall-clock seconds it took in $took.
+r() {
+	t0=$(date +%s.%N)
+	timeout 300 "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+	out=$(cat "$T/out")
+	err=$(cat "$T/err")
+}
+# ctl ARGS...: the simulator's control client.
+ctl() { timeout 20 "$SIM_BIN/rhubarb-sim-ctl" -d "$D" "$@" 2>&1; }
+# state NODE: off, booting, imaging or installed.
+state() { ctl state "$1" | awk '{ print $2 }'; }
+# audit_lines: how many lines the audit log has.
+audit_lines() {
+	if [ -f "$D/state/audit.jsonl" ]; then
+		wc -l <"$D/state/audit.jsonl"
+	else
+		echo 0
+	fi
+}
+# links: how many nextboot links pxelinux.cfg holds.
+links() { find "$D/pxelinux.cfg" -name '01-*' | wc -l; }
 sim_test_finish() {
 	printf '%d passed, %d failed\n' "$passed" "$failed"
 	[ "$failed" -eq 0 ]
