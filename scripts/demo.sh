@@ -13,7 +13,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 n=${1:-12}
 if [ "$(id -u)" -ne 0 ]; then
-	exec sudo "$0" "$@"
+	command -v sudo >/dev/null 2>&1 || {
+		echo "demo.sh: run it as root (the simulated testbed needs namespaces)" >&2
+		exit 2
+	}
+	exec sudo "$top/scripts/demo.sh" "$@"
 fi
 
 sh scripts/install-deps.sh >/dev/null

@@ -9,6 +9,7 @@ libevent-dev libncurses-dev libtelnet-dev libssh-dev libjansson-dev
 libinih-dev libfreeipmi-dev libsnmp-dev libbsd-dev libcmocka-dev
 openssh-server openssh-client busybox-static socat nftables
 snmpd snmp freeipmi-tools ipmitool openipmi tmux util-linux iproute2 hyperfine time
+curl procps
 python3 python3-jsonschema git clang-format
 "
 

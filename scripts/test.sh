@@ -12,7 +12,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 # The simulated testbed's end-to-end tests need root (namespaces).
 if [ "$(id -u)" -ne 0 ]; then
-	exec sudo sh "$0" "$@"
+	command -v sudo >/dev/null 2>&1 || {
+		echo "test.sh: run it as root (the simulated testbed needs namespaces)" >&2
+		exit 2
+	}
+	exec sudo sh "$top/scripts/test.sh" "$@"
 fi
 jobs=$(nproc 2>/dev/null || echo 2)
 quick=0
